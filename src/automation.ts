@@ -13,8 +13,12 @@ export interface CellRunState {
   status: CellStatus;
   result?: CellResult;
   error?: string;
+  /** Machine-readable error kind, e.g. `needs-file` or `needs-consent` (the view offers the fix). */
+  errorCode?: string;
   /** Milliseconds the last run took. */
   ms?: number;
+  /** How many times this cell has finished running in this page (tests use it to see what re-ran). */
+  runs?: number;
 }
 
 export interface BenchtopAutomation {

@@ -1,0 +1,19 @@
+/**
+ * Registers the built-in cell kinds. A new kind (profile, chart, train…) adds its definition file
+ * beside these and one line here, plus its view in src/ui/cells/views.ts.
+ */
+import { registerCellKind } from '../core/cells/registry.ts';
+import { markdownCell } from './markdown.ts';
+import { sourceCell } from './source.ts';
+import { sqlCell } from './sql.ts';
+import { tableCell } from './table.ts';
+
+let done = false;
+export function registerBuiltinCells(): void {
+  if (done) return;
+  done = true;
+  registerCellKind(markdownCell);
+  registerCellKind(sourceCell);
+  registerCellKind(sqlCell);
+  registerCellKind(tableCell);
+}

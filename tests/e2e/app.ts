@@ -1,0 +1,65 @@
+/**
+ * Shared set-up for the end-to-end tests: a real server over the built app on 127.0.0.1, real
+ * headless Chromium, and a record of every request the page makes (to prove nothing leaves the
+ * origin).
+ */
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type RunningServer, startServer } from '../../server/start.ts';
+import { launchChromium } from '../../tools/chromium.ts';
+
+export interface E2E {
+  server: RunningServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startE2E(): Promise<E2E> {
+  if (!existsSync('dist/index.html')) throw new Error('Build the app first (npm run build): dist/ is missing');
+  const server = await startServer({ distDir: 'dist', port: 0 });
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+export interface TrackedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Every URL the page and its workers requested. */
+  requests: string[];
+  /** Uncaught page errors. */
+  errors: string[];
+}
+
+export async function openApp(e2e: E2E, path = '', context?: BrowserContext): Promise<TrackedPage> {
+  const ctx = context ?? (await e2e.browser.newContext({ viewport: { width: 1280, height: 900 } }));
+  const page = await ctx.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  ctx.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(e2e.server.url + path);
+  await page.waitForFunction(() => window.benchtop !== undefined, undefined, { timeout: 60_000 });
+  await page.evaluate(() => window.benchtop!.ready());
+  return { page, context: ctx, requests, errors };
+}
+
+/** Wait until no cell is queued or running. */
+export async function settle(page: Page, timeout = 120_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const s = window.benchtop!.states();
+      return Object.values(s).every((r) => r.status !== 'running' && r.status !== 'queued');
+    },
+    undefined,
+    { timeout, polling: 100 },
+  );
+}
+
+export const OLIST_DIR = '../shared/data/olist';

@@ -1,0 +1,58 @@
+/**
+ * Load one user file into a staging table. prepareIngest (pure, unit-tested) checks and decodes;
+ * CSV/TSV are then read by DuckDB's own reader, everything else arrives as Arrow and is inserted.
+ */
+import type { AsyncDuckDB, AsyncDuckDBConnection } from '@duckdb/duckdb-wasm';
+import type { RegisterFileRequest } from '../data.api.ts';
+import { fromDuckDbCsvError, rawMessage } from '../ingest/errors.ts';
+import type { CsvShape } from '../ingest/precheck.ts';
+import { prepareIngest } from '../ingest/prepare.ts';
+import { quoteIdent, quoteLiteral } from '../ingest/sql.ts';
+
+export async function ingestFile(
+  db: AsyncDuckDB,
+  conn: AsyncDuckDBConnection,
+  req: RegisterFileRequest,
+  staging: string,
+  seq: number,
+): Promise<void> {
+  const prepared = prepareIngest(req.fileName, req.bytes, req.format);
+  if (prepared.kind === 'csv') {
+    await ingestCsv(db, conn, req.fileName, prepared.bytes, prepared.format, prepared.shape, staging, seq);
+    return;
+  }
+  let first = true;
+  for await (const table of prepared.tables) {
+    await conn.insertArrowTable(table, { name: staging, create: first });
+    first = false;
+  }
+}
+
+async function ingestCsv(
+  db: AsyncDuckDB,
+  conn: AsyncDuckDBConnection,
+  fileName: string,
+  text: Uint8Array,
+  format: 'csv' | 'tsv',
+  shape: CsvShape,
+  staging: string,
+  seq: number,
+): Promise<void> {
+  // A private name in DuckDB's virtual file system: the user's name may contain anything.
+  const vfsName = `upload_${seq}.${format}`;
+  // `text` has no BOM; copy only when it is a view into a larger buffer (the buffer moves to DuckDB).
+  const whole = text.byteOffset === 0 && text.byteLength === text.buffer.byteLength;
+  await db.registerFileBuffer(vfsName, whole ? text : text.slice());
+  try {
+    // sample_size=-1: type detection sees every row, so a late "N/A" cannot fail the load halfway.
+    await conn.query(
+      `CREATE TABLE ${quoteIdent(staging)} AS SELECT * FROM read_csv(${quoteLiteral(vfsName)}, ` +
+        `header = true, delim = ${quoteLiteral(shape.delimiter)}, quote = '"', escape = '"', ` +
+        `sample_size = -1, auto_detect = true)`,
+    );
+  } catch (e) {
+    throw fromDuckDbCsvError(fileName, rawMessage(e));
+  } finally {
+    await db.dropFile(vfsName).catch(() => undefined);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Everything about ingesting a file that does not need DuckDB: sniff the format, run the byte-level
+ * checks, and decode non-CSV formats to Arrow. The worker hands the result to DuckDB; the unit tests
+ * run the whole bad-file corpus through this in Node.
+ */
+import { type Table, tableFromIPC } from 'apache-arrow';
+import type { FileFormat } from '../data.api.ts';
+import { buildArrowTable } from './arrow.ts';
+import { DataError, rawMessage } from './errors.ts';
+import { parseJsonColumns } from './json.ts';
+import { parquetToArrow } from './parquet.ts';
+import { type CsvShape, checkText, precheckCsv } from './precheck.ts';
+import { ARROW_FILE_MAGIC, isArrow, sniffFormat } from './sniff.ts';
+
+export type Prepared =
+  /** DuckDB reads it: `bytes` without BOM, checked; `shape` has the delimiter. */
+  | { kind: 'csv'; format: 'csv' | 'tsv'; bytes: Uint8Array; shape: CsvShape }
+  /** Already decoded: insert each Arrow table (one per Parquet row group) in order. */
+  | { kind: 'arrow'; format: FileFormat; tables: AsyncGenerator<Table> };
+
+export function prepareIngest(fileName: string, bytes: Uint8Array, format?: FileFormat): Prepared {
+  const f = format ?? sniffFormat(fileName, bytes);
+  switch (f) {
+    case 'csv':
+    case 'tsv': {
+      const text = checkText(fileName, bytes, f === 'tsv' ? 'TSV' : 'CSV');
+      return { kind: 'csv', format: f, bytes: text, shape: precheckCsv(fileName, text, f) };
+    }
+    case 'json':
+    case 'ndjson': {
+      const text = new TextDecoder().decode(checkText(fileName, bytes, 'JSON'));
+      return {
+        kind: 'arrow',
+        format: f,
+        tables: single(buildArrowTable(parseJsonColumns(fileName, text, f))),
+      };
+    }
+    case 'parquet':
+      return { kind: 'arrow', format: f, tables: parquetToArrow(fileName, bytes) };
+    case 'arrow':
+      return { kind: 'arrow', format: f, tables: single(readArrow(fileName, bytes)) };
+  }
+}
+
+async function* single(t: Table): AsyncGenerator<Table> {
+  yield t;
+}
+
+/** Arrow IPC file or stream → Table, with truncation named instead of silently losing batches. */
+export function readArrow(fileName: string, bytes: Uint8Array): Table {
+  if (!isArrow(bytes)) {
+    throw new DataError({
+      file: fileName,
+      message: 'is not an Arrow IPC file: it starts with neither "ARROW1" nor an Arrow stream message.',
+    });
+  }
+  const isFileFormat = ARROW_FILE_MAGIC.every((b, i) => bytes[i] === b);
+  const tail = String.fromCharCode(...bytes.subarray(Math.max(0, bytes.length - 6)));
+  if (isFileFormat && tail !== 'ARROW1') {
+    throw new DataError({
+      file: fileName,
+      message: `is not a complete Arrow IPC file (it is ${bytes.length} bytes and the closing "ARROW1" footer is missing; the file was probably cut off).`,
+    });
+  }
+  try {
+    return tableFromIPC(bytes);
+  } catch (e) {
+    throw new DataError({
+      file: fileName,
+      message: `is not a complete or valid Arrow IPC file (${rawMessage(e)}).`,
+    });
+  }
+}
