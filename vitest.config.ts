@@ -7,7 +7,12 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['src/**/__tests__/**/*.test.ts', 'workers/**/__tests__/**/*.test.ts', 'server/**/__tests__/**/*.test.ts', 'tools/**/__tests__/**/*.test.ts'],
+          include: [
+            'src/**/__tests__/**/*.test.ts',
+            'workers/**/__tests__/**/*.test.ts',
+            'server/**/__tests__/**/*.test.ts',
+            'tools/**/__tests__/**/*.test.ts',
+          ],
         },
       },
       {

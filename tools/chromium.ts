@@ -20,7 +20,9 @@ export const CHROMIUM_ARGS = [
 export function chromiumPath(): string {
   const p = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(p)) {
-    throw new Error(`Chromium not found at ${p}: install it with "apt-get install -y chromium" or set CHROMIUM_PATH`);
+    throw new Error(
+      `Chromium not found at ${p}: install it with "apt-get install -y chromium" or set CHROMIUM_PATH`,
+    );
   }
   return p;
 }

@@ -29,7 +29,15 @@ export interface RunOptions {
 export interface RunSummary {
   ok: boolean;
   notebook: string;
-  cells: { index: number; id: string; kind: string; status: string; ms?: number; error?: string; files: string[] }[];
+  cells: {
+    index: number;
+    id: string;
+    kind: string;
+    status: string;
+    ms?: number;
+    error?: string;
+    files: string[];
+  }[];
   failed?: { index: number; id: string; kind: string; error: string };
 }
 
@@ -133,8 +141,18 @@ export async function runNotebook(opts: RunOptions): Promise<RunSummary> {
       const f = `${prefix}.json`;
       await writeFile(join(opts.out, f), `${JSON.stringify(meta, null, 2)}\n`);
       files.push(f);
-      summary.cells.push({ index: i + 1, id: cell.id, kind: cell.kind, status: st.status, ms: st.ms, error: st.error, files });
-      log(`  ${st.status === 'ok' ? '✓' : '✗'} cell ${i + 1} (${cell.kind})${st.ms !== undefined ? ` ${st.ms} ms` : ''}${st.error ? `: ${st.error}` : ''}`);
+      summary.cells.push({
+        index: i + 1,
+        id: cell.id,
+        kind: cell.kind,
+        status: st.status,
+        ms: st.ms,
+        error: st.error,
+        files,
+      });
+      log(
+        `  ${st.status === 'ok' ? '✓' : '✗'} cell ${i + 1} (${cell.kind})${st.ms !== undefined ? ` ${st.ms} ms` : ''}${st.error ? `: ${st.error}` : ''}`,
+      );
       if (st.status !== 'ok' && !summary.failed) {
         summary.ok = false;
         summary.failed = { index: i + 1, id: cell.id, kind: cell.kind, error: st.error ?? st.status };
@@ -182,7 +200,9 @@ async function main(): Promise<void> {
     dist: String(parsed.values.dist),
   });
   if (!summary.ok && summary.failed) {
-    console.error(`FAILED: cell ${summary.failed.index} (${summary.failed.kind}, id ${summary.failed.id}): ${summary.failed.error}`);
+    console.error(
+      `FAILED: cell ${summary.failed.index} (${summary.failed.kind}, id ${summary.failed.id}): ${summary.failed.error}`,
+    );
     process.exit(1);
   }
   console.log(`ok: ${summary.cells.length} cells, outputs in ${parsed.values.out}`);

@@ -22,7 +22,11 @@ export function defaultNotebook(): NotebookDoc {
             'Cells re-run when the cells they read change — edit the query below and press **Shift+Enter**.',
         },
       },
-      { id: newCellId(), kind: 'source', config: { name: 'weather', ref: { type: 'bundled', id: 'seattle-weather' } } },
+      {
+        id: newCellId(),
+        kind: 'source',
+        config: { name: 'weather', ref: { type: 'bundled', id: 'seattle-weather' } },
+      },
       {
         id: newCellId(),
         kind: 'sql',
@@ -30,7 +34,7 @@ export function defaultNotebook(): NotebookDoc {
           name: 'monthly',
           sql:
             "SELECT strftime(date, '%Y-%m') AS month,\n       round(avg(temp_max), 1) AS avg_high,\n" +
-            '       round(sum(precipitation), 1) AS rain_mm,\n       count(*) FILTER (WHERE weather = \'sun\') AS sunny_days\n' +
+            "       round(sum(precipitation), 1) AS rain_mm,\n       count(*) FILTER (WHERE weather = 'sun') AS sunny_days\n" +
             'FROM weather\nGROUP BY month\nORDER BY month',
         },
       },

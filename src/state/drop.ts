@@ -24,7 +24,11 @@ export async function dropFiles(files: File[]): Promise<void> {
   // cell may be off screen after a multi-file drop.
   for (const c of notebook.doc.cells) {
     const r = notebook.runs[c.id];
-    if (c.kind === 'source' && r?.status === 'error' && files.some((f) => (c.config.ref as { name?: string }).name === f.name)) {
+    if (
+      c.kind === 'source' &&
+      r?.status === 'error' &&
+      files.some((f) => (c.config.ref as { name?: string }).name === f.name)
+    ) {
       toast('error', `Could not load ${(c.config.ref as { name: string }).name}`, r.error);
     }
   }

@@ -127,7 +127,10 @@ class NotebookState {
     const [gone] = this.doc.cells.splice(i, 1);
     delete this.runs[id];
     // Drop the tables only this cell defined, so SQL elsewhere fails loudly instead of reading stale data.
-    for (const t of nodesOf([gone])[0]?.outputs ?? []) void getData().dropTable(t).catch(() => undefined);
+    for (const t of nodesOf([gone])[0]?.outputs ?? [])
+      void getData()
+        .dropTable(t)
+        .catch(() => undefined);
     this.touch();
   }
 
@@ -273,7 +276,9 @@ class NotebookState {
         try {
           res = await fetch(ref.url, { signal, credentials: 'omit', referrerPolicy: 'no-referrer' });
         } catch (e) {
-          throw new Error(`Could not fetch ${ref.url}: ${(e as Error).message} (is the address right, and does it allow CORS?)`);
+          throw new Error(
+            `Could not fetch ${ref.url}: ${(e as Error).message} (is the address right, and does it allow CORS?)`,
+          );
         }
         if (!res.ok) throw new Error(`Fetching ${ref.url} failed: HTTP ${res.status}`);
         const name = new URL(ref.url).pathname.split('/').pop() || 'download.csv';
@@ -290,7 +295,10 @@ class NotebookState {
   allowUrl(url: string): void {
     if (!this.consented.includes(url)) this.consented.push(url);
     const waiting = this.doc.cells.filter(
-      (c) => c.kind === 'source' && (c.config.ref as DataRef | undefined)?.type === 'url' && (c.config.ref as { url: string }).url === url,
+      (c) =>
+        c.kind === 'source' &&
+        (c.config.ref as DataRef | undefined)?.type === 'url' &&
+        (c.config.ref as { url: string }).url === url,
     );
     for (const c of waiting) void this.runCell(c.id);
   }
@@ -307,7 +315,11 @@ class NotebookState {
    * of that name, it must be the very same file (size and SHA-256), else it is refused with the
    * difference spelled out. Otherwise a new source cell is added for it.
    */
-  async addFile(name: string, bytes: Uint8Array, opts: { addCell: boolean }): Promise<{ cellId?: string; table?: string }> {
+  async addFile(
+    name: string,
+    bytes: Uint8Array,
+    opts: { addCell: boolean },
+  ): Promise<{ cellId?: string; table?: string }> {
     const sha256 = await sha256Hex(bytes);
     const waiting = this.doc.cells.filter((c) => {
       const ref = c.config.ref as DataRef | undefined;

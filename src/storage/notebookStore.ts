@@ -15,7 +15,10 @@ export interface NotebookMeta {
 
 interface BenchtopDB extends DBSchema {
   notebooks: { key: string; value: NotebookDoc };
-  files: { key: string; value: { sha256: string; name: string; size: number; bytes: Blob; storedAt: string } };
+  files: {
+    key: string;
+    value: { sha256: string; name: string; size: number; bytes: Blob; storedAt: string };
+  };
   settings: { key: string; value: unknown };
 }
 

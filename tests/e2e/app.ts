@@ -15,7 +15,8 @@ export interface E2E {
 }
 
 export async function startE2E(): Promise<E2E> {
-  if (!existsSync('dist/index.html')) throw new Error('Build the app first (npm run build): dist/ is missing');
+  if (!existsSync('dist/index.html'))
+    throw new Error('Build the app first (npm run build): dist/ is missing');
   const server = await startServer({ distDir: 'dist', port: 0 });
   const browser = await launchChromium();
   return {

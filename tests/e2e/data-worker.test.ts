@@ -9,6 +9,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { tableFromIPC } from 'apache-arrow';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,17 +63,21 @@ function ingest(key: string, fileName: string, table: string): Promise<Outcome> 
   );
 }
 
-/** Run SQL in the page; returns rows decoded from the Arrow bytes (numbers as JS numbers). */
-function query(sql: string): Promise<Record<string, unknown>[]> {
-  return page.evaluate(async (sql) => {
-    const { tableFromIPC } = await import('/node_modules/.vite/deps/apache-arrow.js').catch(() => import('apache-arrow'));
+/** Run SQL in the page; the (small) Arrow result comes back as base64 and is decoded here in Node. */
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  const b64 = await page.evaluate(async (sql) => {
     const r = await window.benchtop!.data.query(sql);
-    return tableFromIPC(r.arrow)
-      .toArray()
-      .map((row: { toJSON(): Record<string, unknown> }) =>
-        Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
-      );
+    let s = '';
+    for (const byte of r.arrow) s += String.fromCharCode(byte);
+    return btoa(s);
   }, sql);
+  return tableFromIPC(Buffer.from(b64, 'base64'))
+    .toArray()
+    .map((row: { toJSON(): Record<string, unknown> }) =>
+      Object.fromEntries(
+        Object.entries(row.toJSON()).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]),
+      ),
+    );
 }
 
 beforeAll(async () => {
@@ -89,7 +94,16 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${addr.port}`;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--enable-unsafe-webgpu',
+    ],
   });
   const context = await browser.newContext();
   context.on('request', (r) => {
@@ -141,14 +155,16 @@ describe('good fixtures', () => {
       const [{ n }] = await nativeRows(`SELECT count(*)::INTEGER AS n FROM ${reader}`);
       expect(out.info!.rowCount).toBe(n);
       if (file.endsWith('json')) return; // native read_json makes STRUCT/LIST types; ours are documented in json.ts
-      const nativeTypes = await nativeRows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${reader})`);
+      const nativeTypes = await nativeRows(
+        `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${reader})`,
+      );
       expect(types).toEqual(Object.fromEntries(nativeTypes.map((r) => [r.column_name, r.column_type])));
     });
   }
 
   it('small.parquet values match native DuckDB', async () => {
     const sql = (from: string) =>
-      `SELECT sum(i64)::BIGINT AS a, round(sum(dbl), 3) AS b, count(s)::INTEGER AS c, min(ts)::VARCHAR AS d, max(d)::VARCHAR AS e, sum(f32)::DOUBLE AS f FROM ${from}`;
+      `SELECT sum(i64)::BIGINT AS a, round(sum(dbl), 3) AS b, count(s)::INTEGER AS c, min(ts)::VARCHAR AS d, max(d)::VARCHAR AS e, sum(f32)::DOUBLE AS f, sum(price)::VARCHAR AS g FROM ${from}`;
     const [mine] = await query(sql('good_small_parquet'));
     const [theirs] = await nativeRows(sql(`read_parquet('${join(FIX, 'good/small.parquet')}')`));
     expect(mine).toEqual({ ...theirs, a: Number(theirs.a) });
@@ -173,7 +189,9 @@ describe('bad fixtures', () => {
   }
   it('a failed ingest leaves no staging tables behind', async () => {
     const tables = await page.evaluate(() => window.benchtop!.data.listTables());
-    expect(tables.map((t) => t.name).filter((n) => n.startsWith('__benchtop') || n === 'bad_table')).toEqual([]);
+    expect(tables.map((t) => t.name).filter((n) => n.startsWith('__benchtop') || n === 'bad_table')).toEqual(
+      [],
+    );
   });
 });
 
@@ -181,7 +199,9 @@ describe('big files', () => {
   it('flights-3m.parquet ingests and groups like native DuckDB', async () => {
     served.set('flights', FLIGHTS);
     const out = await ingest('flights', 'flights-3m.parquet', 'flights');
-    console.log(`flights-3m.parquet (${statSync(FLIGHTS).size} bytes, 3,000,000 rows): ingest ${Math.round(out.ms)} ms`);
+    console.log(
+      `flights-3m.parquet (${statSync(FLIGHTS).size} bytes, 3,000,000 rows): ingest ${Math.round(out.ms)} ms`,
+    );
     expect(out.message).toBeUndefined();
     expect(out.info!.rowCount).toBe(3_000_000);
     const sql = (from: string) =>
@@ -202,10 +222,17 @@ describe('big files', () => {
       const tail = await d.page({ table: 'flights', offset: 2_999_990, limit: 50 });
       const tailMs = performance.now() - t0;
       t0 = performance.now();
-      const sorted = await d.page({ table: 'flights', offset: 100, limit: 50, orderBy: { column: 'delay', desc: true } });
+      const sorted = await d.page({
+        table: 'flights',
+        offset: 100,
+        limit: 50,
+        orderBy: { column: 'delay', desc: true },
+      });
       return { tail: tail.rowCount, tailMs, sorted: sorted.rowCount, sortedMs: performance.now() - t0 };
     });
-    console.log(`page at offset 2,999,990: ${Math.round(r.tailMs)} ms; sorted page: ${Math.round(r.sortedMs)} ms`);
+    console.log(
+      `page at offset 2,999,990: ${Math.round(r.tailMs)} ms; sorted page: ${Math.round(r.sortedMs)} ms`,
+    );
     expect(r.tail).toBe(10);
     expect(r.sorted).toBe(50);
     expect(r.tailMs).toBeLessThan(2000);
@@ -215,10 +242,14 @@ describe('big files', () => {
   it('a 1M-row CSV ingests with the types native DuckDB finds', async () => {
     served.set('csv1m', CSV_1M);
     const out = await ingest('csv1m', 'flights-1m.csv', 'flights_csv');
-    console.log(`flights-1m.csv (${statSync(CSV_1M).size} bytes, 1,000,000 rows): ingest ${Math.round(out.ms)} ms`);
+    console.log(
+      `flights-1m.csv (${statSync(CSV_1M).size} bytes, 1,000,000 rows): ingest ${Math.round(out.ms)} ms`,
+    );
     expect(out.message).toBeUndefined();
     expect(out.info!.rowCount).toBe(1_000_000);
-    const nativeTypes = await nativeRows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_csv('${CSV_1M}', sample_size = -1))`);
+    const nativeTypes = await nativeRows(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_csv('${CSV_1M}', sample_size = -1))`,
+    );
     expect(out.info!.columns).toEqual(nativeTypes.map((r) => ({ name: r.column_name, type: r.column_type })));
   });
 });
@@ -227,7 +258,10 @@ describe('queries', () => {
   it('cancel stops a slow query with "Query cancelled" and the next query works', async () => {
     const r = await page.evaluate(async () => {
       const d = window.benchtop!.data;
-      const slow = d.query('SELECT sum(a.range * b.range) AS s FROM range(200000) a, range(200000) b', 'slow-1');
+      const slow = d.query(
+        'SELECT sum(a.range * b.range) AS s FROM range(200000) a, range(200000) b',
+        'slow-1',
+      );
       await new Promise((res) => setTimeout(res, 700));
       const t0 = performance.now();
       const cancelled = await d.cancel('slow-1');
@@ -253,8 +287,14 @@ describe('queries', () => {
     await ingest('cast', 'small.tsv', 'cities');
     const r = await page.evaluate(async () => {
       const d = window.benchtop!.data;
-      const msg = async (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => e.message);
-      await d.query(`CREATE OR REPLACE TABLE casts AS SELECT * FROM (VALUES ('1'), ('2'), ('x7'), (NULL), ('y')) t("my ""v""")`);
+      const msg = async (p: Promise<unknown>) =>
+        p.then(
+          () => 'ok',
+          (e: Error) => e.message,
+        );
+      await d.query(
+        `CREATE OR REPLACE TABLE casts AS SELECT * FROM (VALUES ('1'), ('2'), ('x7'), (NULL), ('y')) t("my ""v""")`,
+      );
       return {
         bad: await msg(d.setColumnType('casts', 'my "v"', 'BIGINT')),
         injection: await msg(d.setColumnType('casts', 'my "v"', 'INTEGER); DROP TABLE casts; --')),
@@ -263,7 +303,9 @@ describe('queries', () => {
         still: (await d.describe('casts')).columns[0].type,
       };
     });
-    expect(r.bad).toBe('Column "my "v"" of table "casts": cannot convert to BIGINT: 2 values do not convert; the first is "x7" in row 3.');
+    expect(r.bad).toBe(
+      'Column "my "v"" of table "casts": cannot convert to BIGINT: 2 values do not convert; the first is "x7" in row 3.',
+    );
     expect(r.injection).toMatch(/is not a type Benchtop can convert to/);
     expect(r.missing).toMatch(/there is no such column/);
     expect(r.good.columns.find((c) => c.name === 'population')?.type).toBe('DOUBLE');
@@ -279,7 +321,10 @@ describe('queries', () => {
       const left = (await d.listTables()).some((x) => x.name === 'odd "name"; x');
       return { t, csv, left };
     });
-    expect(r.t.columns).toEqual([{ name: 'a,b', type: 'INTEGER' }, { name: 's', type: 'VARCHAR' }]);
+    expect(r.t.columns).toEqual([
+      { name: 'a,b', type: 'INTEGER' },
+      { name: 's', type: 'VARCHAR' },
+    ]);
     expect(r.csv).toBe('"a,b",s\n1,"say ""hi"""\n');
     expect(r.left).toBe(false);
   });
@@ -287,7 +332,11 @@ describe('queries', () => {
   it('SQL errors are specific, and extension autoload stays off', async () => {
     const r = await page.evaluate(async () => {
       const d = window.benchtop!.data;
-      const msg = async (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => e.message);
+      const msg = async (p: Promise<unknown>) =>
+        p.then(
+          () => 'ok',
+          (e: Error) => e.message,
+        );
       return {
         typo: await msg(d.query('SELEC 1')),
         ext: await msg(d.query("SELECT * FROM read_parquet('x.parquet')")),

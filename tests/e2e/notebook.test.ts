@@ -123,9 +123,14 @@ describe('notebook foundation (headless Chromium)', () => {
 
     it('dropping nine CSVs makes nine tables', async () => {
       await t.page.locator('[data-testid=file-input]').setInputFiles(OLIST.map(olistPath));
-      await t.page.waitForFunction((n) => document.querySelectorAll('[data-testid=cell][data-kind=source]').length >= n, 10);
+      await t.page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid=cell][data-kind=source]').length >= n,
+        10,
+      );
       await settle(t.page);
-      const tables = await t.page.evaluate(async () => (await window.benchtop!.data.listTables()).map((x) => [x.name, x.rowCount]));
+      const tables = await t.page.evaluate(async () =>
+        (await window.benchtop!.data.listTables()).map((x) => [x.name, x.rowCount]),
+      );
       const byName = Object.fromEntries(tables) as Record<string, number>;
       for (const f of OLIST) {
         const name = f.replace(/\.csv$/, '');
@@ -146,18 +151,28 @@ describe('notebook foundation (headless Chromium)', () => {
     });
 
     it('editing an upstream cell re-runs exactly its dependents', async () => {
-      const upId = await addSqlCell(t.page, 'picked', "SELECT * FROM olist_orders_dataset WHERE order_status = 'delivered'");
+      const upId = await addSqlCell(
+        t.page,
+        'picked',
+        "SELECT * FROM olist_orders_dataset WHERE order_status = 'delivered'",
+      );
       const downId = await addSqlCell(t.page, 'picked_count', 'SELECT count(*) AS n FROM picked');
       await settle(t.page);
       const countOf = async (status: string) =>
-        nativeScalar(`SELECT count(*) FROM ${nativeCsv('olist_orders_dataset.csv')} WHERE order_status = '${status}'`);
-      expect((await tableCsv(t.page, 'picked_count')).trim().split('\n')[1]).toBe(String(await countOf('delivered')));
+        nativeScalar(
+          `SELECT count(*) FROM ${nativeCsv('olist_orders_dataset.csv')} WHERE order_status = '${status}'`,
+        );
+      expect((await tableCsv(t.page, 'picked_count')).trim().split('\n')[1]).toBe(
+        String(await countOf('delivered')),
+      );
       const before = await t.page.evaluate(() => window.benchtop!.states());
 
       await setEditor(t.page, upId, "SELECT * FROM olist_orders_dataset WHERE order_status = 'canceled'");
       await t.page.locator(`[data-cell-id="${upId}"] .cm-content`).press('Shift+Enter');
       await settle(t.page);
-      expect((await tableCsv(t.page, 'picked_count')).trim().split('\n')[1]).toBe(String(await countOf('canceled')));
+      expect((await tableCsv(t.page, 'picked_count')).trim().split('\n')[1]).toBe(
+        String(await countOf('canceled')),
+      );
       const after = await t.page.evaluate(() => window.benchtop!.states());
       const reran = Object.keys(after).filter((id) => (after[id].runs ?? 0) !== (before[id]?.runs ?? 0));
       expect(reran.sort()).toEqual([upId, downId].sort());
@@ -236,7 +251,11 @@ describe('notebook foundation (headless Chromium)', () => {
       createdAt: now,
       updatedAt: now,
       cells: [
-        { id: 'c1', kind: 'source', config: { name: 'remote', ref: { type: 'url', url: 'https://data.example.org/x.csv' } } },
+        {
+          id: 'c1',
+          kind: 'source',
+          config: { name: 'remote', ref: { type: 'url', url: 'https://data.example.org/x.csv' } },
+        },
         { id: 'c2', kind: 'sql', config: { name: 'total', sql: 'SELECT sum(v) AS s FROM remote' } },
         { id: 'c3', kind: 'sql', config: { name: 'local', sql: 'SELECT 6 * 7 AS answer' } },
       ],
@@ -246,7 +265,12 @@ describe('notebook foundation (headless Chromium)', () => {
     let remoteHits = 0;
     await ctx.route('https://data.example.org/**', (route) => {
       remoteHits++;
-      return route.fulfill({ status: 200, contentType: 'text/csv', headers: { 'access-control-allow-origin': '*' }, body: 'k,v\na,1\nb,2\nc,39\n' });
+      return route.fulfill({
+        status: 200,
+        contentType: 'text/csv',
+        headers: { 'access-control-allow-origin': '*' },
+        body: 'k,v\na,1\nb,2\nc,39\n',
+      });
     });
     const t = await openApp(e2e, `#nb=${url.split('#nb=')[1]}`, ctx);
     const banner = t.page.locator('[data-testid=untrusted-banner]');
@@ -268,7 +292,9 @@ describe('notebook foundation (headless Chromium)', () => {
     const now = new Date().toISOString();
     const sha = async (f: string) => {
       const { createHash } = await import('node:crypto');
-      return createHash('sha256').update(await readFile(olistPath(f))).digest('hex');
+      return createHash('sha256')
+        .update(await readFile(olistPath(f)))
+        .digest('hex');
     };
     const fileRef = async (f: string) => ({
       type: 'file',
@@ -285,8 +311,19 @@ describe('notebook foundation (headless Chromium)', () => {
       updatedAt: now,
       cells: [
         { id: 'md', kind: 'markdown', config: { source: '# Late deliveries' } },
-        { id: 'o', kind: 'source', config: { name: 'orders', ref: await fileRef('olist_orders_dataset.csv') } },
-        { id: 's', kind: 'sql', config: { name: 'by_status', sql: 'SELECT order_status, count(*) AS n FROM orders GROUP BY 1 ORDER BY 1' } },
+        {
+          id: 'o',
+          kind: 'source',
+          config: { name: 'orders', ref: await fileRef('olist_orders_dataset.csv') },
+        },
+        {
+          id: 's',
+          kind: 'sql',
+          config: {
+            name: 'by_status',
+            sql: 'SELECT order_status, count(*) AS n FROM orders GROUP BY 1 ORDER BY 1',
+          },
+        },
       ],
     };
     await writeFile(nbPath, JSON.stringify(doc));
@@ -299,7 +336,15 @@ describe('notebook foundation (headless Chromium)', () => {
     expect(summary.ok).toBe(true);
     const files = (await readdir(join(out, 'results'))).sort();
     expect(files).toEqual(
-      ['01-markdown.html', '01-markdown.json', '02-source-orders.csv', '02-source.json', '03-sql-by_status.csv', '03-sql.json', 'summary.json'].sort(),
+      [
+        '01-markdown.html',
+        '01-markdown.json',
+        '02-source-orders.csv',
+        '02-source.json',
+        '03-sql-by_status.csv',
+        '03-sql.json',
+        'summary.json',
+      ].sort(),
     );
     const csv = (await readFile(join(out, 'results', '03-sql-by_status.csv'), 'utf8')).trim().split('\n');
     const delivered = await nativeScalar(

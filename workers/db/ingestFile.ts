@@ -21,10 +21,26 @@ export async function ingestFile(
     await ingestCsv(db, conn, req.fileName, prepared.bytes, prepared.format, prepared.shape, staging, seq);
     return;
   }
+  // Pipeline: DuckDB (its own worker) inserts row group g while we decode row group g + 1 here.
+  let inserting: Promise<void> | undefined;
   let first = true;
-  for await (const table of prepared.tables) {
-    await conn.insertArrowTable(table, { name: staging, create: first });
-    first = false;
+  try {
+    for await (const table of prepared.tables) {
+      if (inserting) await inserting;
+      inserting = conn.insertArrowTable(table, { name: staging, create: first });
+      first = false;
+    }
+  } catch (e) {
+    await inserting?.catch(() => undefined); // do not leave an unobserved rejection behind
+    throw e;
+  }
+  await inserting;
+  for (const { column, type } of prepared.casts) {
+    const c = quoteIdent(column);
+    // Best effort: a value that does not fit keeps the column as DOUBLE rather than failing the load.
+    await conn
+      .query(`ALTER TABLE ${quoteIdent(staging)} ALTER COLUMN ${c} TYPE ${type} USING CAST(${c} AS ${type})`)
+      .catch(() => undefined);
   }
 }
 

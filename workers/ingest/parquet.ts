@@ -19,6 +19,19 @@ import type { Table } from 'apache-arrow';
 export interface ParquetColumn {
   name: string;
   type: IngestType;
+  /**
+   * A DuckDB type to cast to after insert, when Arrow carries it as something simpler: DECIMAL(p,s)
+   * arrives as DOUBLE from hyparquet and is cast back so the table has the file's type.
+   */
+  finalType?: string;
+}
+
+/** DECIMAL(p,s) of a schema element, if it is a decimal. */
+function decimalType(el: SchemaElement): string | undefined {
+  const lt = el.logical_type;
+  if (lt?.type === 'DECIMAL') return `DECIMAL(${lt.precision},${lt.scale})`;
+  if (el.converted_type === 'DECIMAL') return `DECIMAL(${el.precision ?? 18},${el.scale ?? 0})`;
+  return undefined;
 }
 
 /** Our DuckDB type for a top-level schema element (nested groups become JSON text). */
@@ -70,7 +83,8 @@ export function topLevelColumns(meta: FileMetaData): ParquetColumn[] {
     return next;
   };
   while (i < schema.length) {
-    out.push({ name: schema[i].name, type: ingestTypeOf(schema[i]) });
+    const dec = schema[i].num_children ? undefined : decimalType(schema[i]);
+    out.push({ name: schema[i].name, type: ingestTypeOf(schema[i]), ...(dec ? { finalType: dec } : {}) });
     i = skip(i);
   }
   return out;
@@ -127,12 +141,24 @@ function concatChunks(chunks: ColumnData[], start: number, end: number): ArrayLi
 }
 
 /**
- * Decode a Parquet file one row group at a time, yielding an Arrow table per row group. The caller
- * inserts each into DuckDB. Errors name the file and the row group.
+ * Read the footer now (so a truncated file fails at once) and decode one row group at a time,
+ * yielding an Arrow table per row group for the caller to insert. Errors name the file and row group.
  */
-export async function* parquetToArrow(fileName: string, bytes: Uint8Array): AsyncGenerator<Table> {
+export function openParquet(
+  fileName: string,
+  bytes: Uint8Array,
+): { columns: ParquetColumn[]; tables: AsyncGenerator<Table> } {
   const { meta, buffer } = readParquetMetadata(fileName, bytes);
   const columns = topLevelColumns(meta);
+  return { columns, tables: rowGroups(fileName, meta, buffer, columns) };
+}
+
+async function* rowGroups(
+  fileName: string,
+  meta: FileMetaData,
+  buffer: ArrayBuffer,
+  columns: ParquetColumn[],
+): AsyncGenerator<Table> {
   if (meta.row_groups.length === 0) {
     yield buildArrowTable(columns.map((c) => ({ name: c.name, type: c.type, values: [] })));
     return;

@@ -8,7 +8,7 @@ import type { FileFormat } from '../data.api.ts';
 import { buildArrowTable } from './arrow.ts';
 import { DataError, rawMessage } from './errors.ts';
 import { parseJsonColumns } from './json.ts';
-import { parquetToArrow } from './parquet.ts';
+import { openParquet } from './parquet.ts';
 import { type CsvShape, checkText, precheckCsv } from './precheck.ts';
 import { ARROW_FILE_MAGIC, isArrow, sniffFormat } from './sniff.ts';
 
@@ -16,7 +16,12 @@ export type Prepared =
   /** DuckDB reads it: `bytes` without BOM, checked; `shape` has the delimiter. */
   | { kind: 'csv'; format: 'csv' | 'tsv'; bytes: Uint8Array; shape: CsvShape }
   /** Already decoded: insert each Arrow table (one per Parquet row group) in order. */
-  | { kind: 'arrow'; format: FileFormat; tables: AsyncGenerator<Table> };
+  | {
+      kind: 'arrow';
+      format: FileFormat;
+      tables: AsyncGenerator<Table>;
+      casts: { column: string; type: string }[];
+    };
 
 export function prepareIngest(fileName: string, bytes: Uint8Array, format?: FileFormat): Prepared {
   const f = format ?? sniffFormat(fileName, bytes);
@@ -33,12 +38,16 @@ export function prepareIngest(fileName: string, bytes: Uint8Array, format?: File
         kind: 'arrow',
         format: f,
         tables: single(buildArrowTable(parseJsonColumns(fileName, text, f))),
+        casts: [],
       };
     }
-    case 'parquet':
-      return { kind: 'arrow', format: f, tables: parquetToArrow(fileName, bytes) };
+    case 'parquet': {
+      const { columns, tables } = openParquet(fileName, bytes);
+      const casts = columns.flatMap((c) => (c.finalType ? [{ column: c.name, type: c.finalType }] : []));
+      return { kind: 'arrow', format: f, tables, casts };
+    }
     case 'arrow':
-      return { kind: 'arrow', format: f, tables: single(readArrow(fileName, bytes)) };
+      return { kind: 'arrow', format: f, tables: single(readArrow(fileName, bytes)), casts: [] };
   }
 }
 
