@@ -8,28 +8,25 @@ import { notebook } from './notebook.svelte.ts';
 import { toast } from './toasts.svelte.ts';
 
 export async function dropFiles(files: File[]): Promise<void> {
-  const runs: Promise<void>[] = [];
+  const ran: string[] = [];
   for (const file of files) {
     try {
       checkFileSize(file.name, file.size);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const { cellId } = await notebook.addFile(file.name, bytes, { addCell: true });
-      if (cellId) runs.push(notebook.runCell(cellId));
+      const { cellIds } = await notebook.addFile(file.name, bytes, { addCell: true });
+      ran.push(...cellIds);
     } catch (e) {
       toast('error', `Could not add ${file.name}`, (e as Error).message);
     }
   }
-  await Promise.all(runs);
+  if (ran.length) await notebook.runCells(ran);
   // A failed ingest leaves its cell with the error in place; say it in a toast too, since the
   // cell may be off screen after a multi-file drop.
-  for (const c of notebook.doc.cells) {
-    const r = notebook.runs[c.id];
-    if (
-      c.kind === 'source' &&
-      r?.status === 'error' &&
-      files.some((f) => (c.config.ref as { name?: string }).name === f.name)
-    ) {
-      toast('error', `Could not load ${(c.config.ref as { name: string }).name}`, r.error);
+  for (const id of ran) {
+    const cell = notebook.cell(id);
+    const r = notebook.runs[id];
+    if (cell && r?.status === 'error') {
+      toast('error', `Could not load ${(cell.config.ref as { name?: string }).name ?? id}`, r.error);
     }
   }
 }

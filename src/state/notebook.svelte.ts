@@ -14,10 +14,11 @@ import type { CellKindDef, RunContext } from '../core/cells/types.ts';
 import { getData } from '../core/data/dataClient.ts';
 import { bundledDataset } from '../core/data/datasets.ts';
 import { sha256Hex } from '../core/data/hash.ts';
+import { tableNameFromFile } from '../core/data/tableName.ts';
 import { buildGraph, downstream, type Graph, topoOrder } from '../core/notebook/graph.ts';
 import { newCellId, newNotebookId } from '../core/notebook/schema.ts';
 import type { CellDoc, DataRef, NotebookDoc } from '../core/notebook/types.ts';
-import { getFile, putFile } from '../storage/fileStore.ts';
+import { getFile, hasFile, putFile } from '../storage/fileStore.ts';
 import { getSetting, putNotebook, setSetting } from '../storage/notebookStore.ts';
 import { NeedsConsentError, NeedsFileError } from './sourceErrors.ts';
 
@@ -53,6 +54,9 @@ class NotebookState {
   private memFiles = new Map<string, Uint8Array>();
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private controller: AbortController | undefined;
+  private runningId: string | undefined;
+  /** Runs requested and not finished (the executing one and those queued behind it). */
+  private pending = new Set<AbortController>();
   private queue: Promise<unknown> = Promise.resolve();
   lastSaved = $state<string | undefined>();
 
@@ -171,8 +175,14 @@ class NotebookState {
 
   /** Run one cell and everything downstream of it. */
   runCell(id: string): Promise<void> {
+    return this.runCells([id]);
+  }
+
+  /** Run several cells and everything downstream of them, each once, in dependency order. */
+  runCells(ids: string[]): Promise<void> {
     this.trusted = true;
-    return this.schedule(downstream(this.graph, id));
+    const all = new Set(ids.flatMap((id) => downstream(this.graph, id)));
+    return this.schedule(topoOrder(this.graph, all));
   }
 
   runAll(): Promise<void> {
@@ -182,16 +192,18 @@ class NotebookState {
 
   /** Stop the running cell (its query is cancelled in the worker) and drop what is queued. */
   cancel(): void {
-    this.controller?.abort();
+    for (const c of this.pending) c.abort();
   }
 
   /**
-   * Runs are serialised: a new request waits for the one in flight, which is cancelled first, so
-   * two runs never write the same table at once.
+   * Runs are serialised, so two runs never write the same table at once. A request that includes
+   * the cell running now cancels that run first (its result is about to be replaced anyway);
+   * otherwise the new request waits its turn.
    */
   private schedule(ids: string[]): Promise<void> {
-    this.controller?.abort();
+    if (this.runningId && ids.includes(this.runningId)) this.controller?.abort();
     const controller = new AbortController();
+    this.pending.add(controller);
     for (const id of ids) {
       this.runs[id] = { ...this.runs[id], status: 'queued' };
     }
@@ -224,6 +236,7 @@ class NotebookState {
         continue;
       }
       const t0 = performance.now();
+      this.runningId = id;
       this.runs[id] = { ...this.runs[id], status: 'running' };
       try {
         const def: CellKindDef = cellKind(cell.kind);
@@ -246,7 +259,11 @@ class NotebookState {
         };
       }
     }
-    if (this.controller === controller) this.controller = undefined;
+    this.pending.delete(controller);
+    if (this.controller === controller) {
+      this.controller = undefined;
+      this.runningId = undefined;
+    }
   }
 
   private context(cellId: string, signal: AbortSignal): RunContext {
@@ -311,44 +328,43 @@ class NotebookState {
   }
 
   /**
-   * A file arrived (dropped, picked, or provided by automation). If a source cell waits for a file
-   * of that name, it must be the very same file (size and SHA-256), else it is refused with the
-   * difference spelled out. Otherwise a new source cell is added for it.
+   * A file arrived (dropped, picked, or provided by automation). If a source cell is waiting for a
+   * file of that name (the notebook refers to it but this browser lacks it, as after opening a
+   * shared link), it must be the very same file (size and SHA-256), else it is refused with the
+   * difference spelled out. Otherwise, with `addCell`, a new source cell is added for it.
+   * Returns the cells to run; the caller runs them (automation runs everything at once).
    */
-  async addFile(
-    name: string,
-    bytes: Uint8Array,
-    opts: { addCell: boolean },
-  ): Promise<{ cellId?: string; table?: string }> {
+  async addFile(name: string, bytes: Uint8Array, opts: { addCell: boolean }): Promise<{ cellIds: string[] }> {
     const sha256 = await sha256Hex(bytes);
-    const waiting = this.doc.cells.filter((c) => {
+    const waiting: CellDoc[] = [];
+    for (const c of this.doc.cells) {
       const ref = c.config.ref as DataRef | undefined;
-      return c.kind === 'source' && ref?.type === 'file' && ref.name === name;
-    });
+      if (c.kind !== 'source' || ref?.type !== 'file' || ref.name !== name) continue;
+      if (this.memFiles.has(ref.sha256) || (await hasFile(ref.sha256))) continue;
+      waiting.push(c);
+    }
     if (waiting.length > 0) {
       const ref = waiting[0].config.ref as Extract<DataRef, { type: 'file' }>;
       if (ref.sha256 !== sha256 || ref.size !== bytes.byteLength) {
         throw new Error(
           `${name} is not the file this notebook was made with: expected ${ref.size.toLocaleString('en-US')} bytes ` +
             `(SHA-256 ${ref.sha256.slice(0, 12)}…), got ${bytes.byteLength.toLocaleString('en-US')} bytes ` +
-            `(SHA-256 ${sha256.slice(0, 12)}…). Drop the original file, or add this one as a new table.`,
+            `(SHA-256 ${sha256.slice(0, 12)}…). Drop the original file, or rename this one to add it as a new table.`,
         );
       }
       this.memFiles.set(sha256, bytes);
-      await putFile({ sha256, name, size: bytes.byteLength }, bytes).catch(() => undefined);
-      for (const c of waiting) void this.runCell(c.id);
-      return { cellId: waiting[0].id, table: waiting[0].config.name as string };
+      await putFile({ sha256, name, size: bytes.byteLength }, bytes);
+      return { cellIds: waiting.map((c) => c.id) };
     }
     this.memFiles.set(sha256, bytes);
     await putFile({ sha256, name, size: bytes.byteLength }, bytes);
-    if (!opts.addCell) return {};
-    const { tableNameFromFile } = await import('../core/data/tableName.ts');
+    if (!opts.addCell) return { cellIds: [] };
     const table = tableNameFromFile(name, this.outputNames);
     const cell = this.addCell('source', this.doc.cells.length, {
       name: table,
       ref: { type: 'file', name, size: bytes.byteLength, sha256 },
     });
-    return { cellId: cell.id, table };
+    return { cellIds: [cell.id] };
   }
 
   /** Make a fresh copy of a document with new ids (import, duplicate, shared link). */

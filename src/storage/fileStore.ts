@@ -62,6 +62,11 @@ export async function getFile(sha256: string): Promise<Uint8Array | undefined> {
   return new Uint8Array(await rec.bytes.arrayBuffer());
 }
 
+/** Whether the file's bytes are stored (metadata lookup only; the bytes are not read). */
+export async function hasFile(sha256: string): Promise<boolean> {
+  return (await (await benchtopDb()).getKey('files', sha256)) !== undefined;
+}
+
 export async function listFiles(): Promise<StoredFile[]> {
   const db = await benchtopDb();
   return (await db.getAll('files')).map(({ sha256, name, size }) => ({ sha256, name, size }));

@@ -233,6 +233,7 @@ describe('notebook foundation (headless Chromium)', () => {
       await expect.poll(() => toast.textContent()).toMatch(/not the file this notebook was made with/);
       // The right file is accepted and its cell (and dependents) run.
       await r.page.locator('[data-testid=file-input]').setInputFiles(olistPath('olist_sellers_dataset.csv'));
+      await r.page.waitForFunction(() => document.querySelectorAll('[data-testid=needs-file]').length === 8);
       await settle(r.page);
       const sellers = await nativeScalar(`SELECT count(*) FROM ${nativeCsv('olist_sellers_dataset.csv')}`);
       expect((await tableCsv(r.page, 'still_fine')).trim().split('\n')[1]).toBe(String(sellers));
