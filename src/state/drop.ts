@@ -4,29 +4,37 @@
  * fails gets a message naming it; the notebook and the other files are unaffected.
  */
 import { checkFileSize } from '../../workers/ingest/precheck.ts';
+import { deleteFile } from '../storage/fileStore.ts';
 import { notebook } from './notebook.svelte.ts';
 import { toast } from './toasts.svelte.ts';
 
 export async function dropFiles(files: File[]): Promise<void> {
   const ran: string[] = [];
+  const added = new Set<string>();
   for (const file of files) {
     try {
       checkFileSize(file.name, file.size);
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const { cellIds } = await notebook.addFile(file.name, bytes, { addCell: true });
+      const { cellIds, added: isNew } = await notebook.addFile(file.name, bytes, { addCell: true });
       ran.push(...cellIds);
+      if (isNew) for (const id of cellIds) added.add(id);
     } catch (e) {
       toast('error', `Could not add ${file.name}`, (e as Error).message);
     }
   }
   if (ran.length) await notebook.runCells(ran);
-  // A failed ingest leaves its cell with the error in place; say it in a toast too, since the
-  // cell may be off screen after a multi-file drop.
+  // A file that cannot be loaded leaves the notebook as it was: its new cell and stored bytes are
+  // removed again and the error names the file. (A cell that already existed keeps its error in
+  // place instead: it is the user's cell.)
   for (const id of ran) {
     const cell = notebook.cell(id);
     const r = notebook.runs[id];
-    if (cell && r?.status === 'error') {
-      toast('error', `Could not load ${(cell.config.ref as { name?: string }).name ?? id}`, r.error);
+    if (!cell || r?.status !== 'error') continue;
+    const ref = cell.config.ref as { name?: string; sha256?: string };
+    toast('error', `Could not load ${ref.name ?? id}`, r.error);
+    if (added.has(id)) {
+      notebook.deleteCell(id);
+      if (ref.sha256) await deleteFile(ref.sha256).catch(() => undefined);
     }
   }
 }

@@ -334,7 +334,11 @@ class NotebookState {
    * difference spelled out. Otherwise, with `addCell`, a new source cell is added for it.
    * Returns the cells to run; the caller runs them (automation runs everything at once).
    */
-  async addFile(name: string, bytes: Uint8Array, opts: { addCell: boolean }): Promise<{ cellIds: string[] }> {
+  async addFile(
+    name: string,
+    bytes: Uint8Array,
+    opts: { addCell: boolean },
+  ): Promise<{ cellIds: string[]; added: boolean }> {
     const sha256 = await sha256Hex(bytes);
     const waiting: CellDoc[] = [];
     for (const c of this.doc.cells) {
@@ -354,17 +358,17 @@ class NotebookState {
       }
       this.memFiles.set(sha256, bytes);
       await putFile({ sha256, name, size: bytes.byteLength }, bytes);
-      return { cellIds: waiting.map((c) => c.id) };
+      return { cellIds: waiting.map((c) => c.id), added: false };
     }
     this.memFiles.set(sha256, bytes);
     await putFile({ sha256, name, size: bytes.byteLength }, bytes);
-    if (!opts.addCell) return { cellIds: [] };
+    if (!opts.addCell) return { cellIds: [], added: false };
     const table = tableNameFromFile(name, this.outputNames);
     const cell = this.addCell('source', this.doc.cells.length, {
       name: table,
       ref: { type: 'file', name, size: bytes.byteLength, sha256 },
     });
-    return { cellIds: [cell.id] };
+    return { cellIds: [cell.id], added: true };
   }
 
   /** Make a fresh copy of a document with new ids (import, duplicate, shared link). */
