@@ -3,7 +3,9 @@
  * beside these and one line here, plus its view in src/ui/cells/views.ts.
  */
 import { registerCellKind } from '../core/cells/registry.ts';
+import { chartCell } from './chart.ts';
 import { markdownCell } from './markdown.ts';
+import { profileCell } from './profile.ts';
 import { sourceCell } from './source.ts';
 import { sqlCell } from './sql.ts';
 import { tableCell } from './table.ts';
@@ -16,4 +18,6 @@ export function registerBuiltinCells(): void {
   registerCellKind(sourceCell);
   registerCellKind(sqlCell);
   registerCellKind(tableCell);
+  registerCellKind(profileCell);
+  registerCellKind(chartCell);
 }

@@ -34,7 +34,10 @@ export const CHART_WIDTH = 900;
 const ACCENT = '#4269d0';
 
 /** Trim the sentinel row past `limit` and read the facts the query attached to every row. */
-export function chartInfo(q: Omit<ChartQuery, 'sql'>, rows: ChartRow[]): { info: ChartInfo; rows: ChartRow[] } {
+export function chartInfo(
+  q: Omit<ChartQuery, 'sql'>,
+  rows: ChartRow[],
+): { info: ChartInfo; rows: ChartRow[] } {
   const truncated = q.mode !== 'raw-sample' && rows.length > q.limit;
   const kept = truncated ? rows.slice(0, q.limit) : rows;
   const first = kept[0];
@@ -64,7 +67,9 @@ export function chartNote(info: ChartInfo, mode: ChartMode = info.mode): string 
         : `All ${fmt(info.rows)} rows.`,
     );
   else if (mode === 'box')
-    parts.push(`${fmt(info.totalRows)} rows summarised in ${fmt(info.rows)} box${info.rows === 1 ? '' : 'es'}.`);
+    parts.push(
+      `${fmt(info.totalRows)} rows summarised in ${fmt(info.rows)} box${info.rows === 1 ? '' : 'es'}.`,
+    );
   else if (mode === 'binned') parts.push(`${fmt(info.totalRows)} rows binned into ${fmt(info.rows)} marks.`);
   else parts.push(`${fmt(info.totalRows)} rows aggregated into ${fmt(info.rows)} groups.`);
   if (info.timeUnit) parts.push(`By ${info.timeUnit}.`);
@@ -164,7 +169,8 @@ export function buildPlotOptions(spec: ChartSpec, rows: ChartRow[], info: ChartI
           ...facet,
         }),
       );
-      if (!colorCh) marks.push(Plot.lineY(rows, { x: 'x', y: 'y', stroke: ACCENT, strokeWidth: 1.5, ...facet }));
+      if (!colorCh)
+        marks.push(Plot.lineY(rows, { x: 'x', y: 'y', stroke: ACCENT, strokeWidth: 1.5, ...facet }));
       zero();
       break;
     }
@@ -182,7 +188,12 @@ export function buildPlotOptions(spec: ChartSpec, rows: ChartRow[], info: ChartI
           }),
         );
       } else {
-        opts.x = { ...(opts.x as object), type: 'band', domain: barDomain(rows), tickRotate: rows.length > 12 ? -35 : 0 };
+        opts.x = {
+          ...(opts.x as object),
+          type: 'band',
+          domain: barDomain(rows),
+          tickRotate: rows.length > 12 ? -35 : 0,
+        };
         if (rows.length > 12) opts.marginBottom = 64;
         opts.grid = undefined;
         opts.y = { ...(opts.y as object), grid: true };
@@ -238,7 +249,8 @@ export function buildPlotOptions(spec: ChartSpec, rows: ChartRow[], info: ChartI
       throw new Error(`Unknown chart mark ${String(never)}`);
     }
   }
-  if (categorical) opts.color = { ...(opts.color as object), label: spec.color, type: 'ordinal', scheme: 'observable10' };
+  if (categorical)
+    opts.color = { ...(opts.color as object), label: spec.color, type: 'ordinal', scheme: 'observable10' };
   return opts;
 }
 
@@ -248,7 +260,12 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
  * Draw the chart with `doc` (the page's document, or any DOM implementation) as one `<svg>` with
  * `xmlns`: the title and the colour legend are drawn inside it, above the plot.
  */
-export function renderChart(spec: ChartSpec, rows: ChartRow[], info: ChartInfo, doc: Document): SVGSVGElement {
+export function renderChart(
+  spec: ChartSpec,
+  rows: ChartRow[],
+  info: ChartInfo,
+  doc: Document,
+): SVGSVGElement {
   const options = buildPlotOptions(spec, rows, info);
   const plot = Plot.plot({ ...options, document: doc }) as unknown as SVGSVGElement & Plot.Plot;
   const plotW = Number(plot.getAttribute('width')) || CHART_WIDTH;
@@ -289,15 +306,29 @@ export function renderChart(spec: ChartSpec, rows: ChartRow[], info: ChartInfo, 
         y += 18;
       }
       const r = doc.createElementNS(SVG_NS, 'rect');
-      for (const [k, v] of Object.entries({ x: x, y: y - 5, width: 11, height: 11, rx: 2, fill: range[i % range.length] }))
+      for (const [k, v] of Object.entries({
+        x: x,
+        y: y - 5,
+        width: 11,
+        height: 11,
+        rx: 2,
+        fill: range[i % range.length],
+      }))
         r.setAttribute(k, String(v));
       root.appendChild(r);
-      text(x + 16, y + 4, name.length > 24 ? `${name.slice(0, 23)}…` : name, { 'font-size': '11px', fill: '#374151' });
+      text(x + 16, y + 4, name.length > 24 ? `${name.slice(0, 23)}…` : name, {
+        'font-size': '11px',
+        fill: '#374151',
+      });
       x += w;
     });
     top = y + 14;
   } else if (scale && info.color === 'continuous') {
-    const ramp = Plot.legend({ color: { ...scale, label: scale.label ?? undefined }, document: doc, width: 280 });
+    const ramp = Plot.legend({
+      color: { ...scale, label: scale.label ?? undefined },
+      document: doc,
+      width: 280,
+    } as unknown as Plot.LegendScales);
     if (ramp instanceof doc.defaultView!.SVGElement || ramp.nodeName.toLowerCase() === 'svg') {
       const g = ramp as unknown as SVGSVGElement;
       g.setAttribute('x', '8');
@@ -315,8 +346,13 @@ export function renderChart(spec: ChartSpec, rows: ChartRow[], info: ChartInfo, 
   return root;
 }
 
-/** The chart as a standalone SVG document string (what the cell stores and the runner writes). */
+/**
+ * The chart as a standalone SVG document string (what the cell stores and the runner writes): XML
+ * serialisation where the DOM has it (so `<` in a label is escaped and the file parses as XML), else
+ * `outerHTML`; the root always carries `xmlns`.
+ */
 export function svgString(el: SVGSVGElement): string {
   if (!el.getAttribute('xmlns')) el.setAttribute('xmlns', SVG_NS);
-  return el.outerHTML;
+  const Serializer = el.ownerDocument?.defaultView?.XMLSerializer;
+  return Serializer ? new Serializer().serializeToString(el) : el.outerHTML;
 }

@@ -20,7 +20,15 @@ import { z } from 'zod';
  *   filled with the row count or the aggregate of the colour column.
  */
 export type ChartMark = 'dot' | 'line' | 'bar' | 'area' | 'histogram' | 'box' | 'heatmap';
-export const CHART_MARKS: readonly ChartMark[] = ['bar', 'line', 'area', 'dot', 'histogram', 'box', 'heatmap'];
+export const CHART_MARKS: readonly ChartMark[] = [
+  'bar',
+  'line',
+  'area',
+  'dot',
+  'histogram',
+  'box',
+  'heatmap',
+];
 
 /** How the rows of one group are reduced to a value. `count` counts rows and needs no column. */
 export type ChartAggregate = 'count' | 'sum' | 'mean' | 'median';
@@ -32,7 +40,17 @@ export const CHART_AGGREGATES: readonly ChartAggregate[] = ['count', 'sum', 'mea
  * else is an SQL string literal (which DuckDB casts to a date or timestamp column's type).
  */
 export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'is null' | 'is not null';
-export const FILTER_OPS: readonly FilterOp[] = ['=', '!=', '<', '<=', '>', '>=', 'in', 'is null', 'is not null'];
+export const FILTER_OPS: readonly FilterOp[] = [
+  '=',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'in',
+  'is null',
+  'is not null',
+];
 
 /** One row filter; all of a chart's filters must hold (AND). */
 export interface ChartFilter {
@@ -145,7 +163,8 @@ export function defaultChartSpec(): ChartSpec {
  */
 export function parseChartSpec(value: unknown): ChartSpec {
   const raw = { ...((value ?? {}) as Record<string, unknown>) };
-  for (const k of ['x', 'y', 'color', 'facet', 'title'] as const) if (raw[k] === '' || raw[k] === null) delete raw[k];
+  for (const k of ['x', 'y', 'color', 'facet', 'title'] as const)
+    if (raw[k] === '' || raw[k] === null) delete raw[k];
   const r = chartSpecSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -169,7 +188,8 @@ export function fieldsFor(mark: ChartMark): {
     x: true,
     y: true,
     color: mark !== 'box',
-    aggregate: mark === 'line' || mark === 'bar' || mark === 'area' || mark === 'histogram' || mark === 'heatmap',
+    aggregate:
+      mark === 'line' || mark === 'bar' || mark === 'area' || mark === 'histogram' || mark === 'heatmap',
     bins: mark === 'histogram' || mark === 'heatmap',
     timeUnit: mark === 'line' || mark === 'bar' || mark === 'area' || mark === 'heatmap',
   };

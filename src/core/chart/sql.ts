@@ -115,7 +115,8 @@ function filterSql(f: ChartFilter, col: (name: string) => ChartColumn): string {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
-      if (parts.length === 0) throw new Error(`Filter on "${c.name}": "in" needs a comma-separated list of values`);
+      if (parts.length === 0)
+        throw new Error(`Filter on "${c.name}": "in" needs a comma-separated list of values`);
       return `${id} IN (${parts.map((p) => literal(p, kind, c.name)).join(', ')})`;
     }
     case '=':
@@ -167,7 +168,9 @@ function niceStepSql(lo: string, hi: string, bins: number, integer: boolean): st
  */
 export function chartQuery(spec: ChartSpec, table: string, columns: readonly ChartColumn[]): ChartQuery {
   const col = (name: string): ChartColumn => {
-    const c = columns.find((k) => k.name === name) ?? columns.find((k) => k.name.toLowerCase() === name.toLowerCase());
+    const c =
+      columns.find((k) => k.name === name) ??
+      columns.find((k) => k.name.toLowerCase() === name.toLowerCase());
     if (!c) throw new Error(`Column "${name}" is not in table ${table}`);
     return c;
   };
@@ -192,13 +195,16 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
   };
   const facetKey = spec.facet ? topKey(spec.facet, MAX_FACETS, 'ftop') : undefined;
 
-  const valueOf = (column: ChartColumn | undefined): { sql: string; label: string } => {
+  const reduced = (column: ChartColumn | undefined): { sql: string; label: string } => {
     if (spec.aggregate === 'count') return { sql: 'CAST(count(*) AS DOUBLE)', label: 'count' };
     if (!column) throw new Error(`Choose the column to ${spec.aggregate}`);
     if (!isNumber(columnKind(column.type)))
       throw new Error(`${spec.aggregate} needs a numeric column; "${column.name}" is ${column.type}`);
     const fn = { sum: 'sum', mean: 'avg', median: 'median' }[spec.aggregate];
-    return { sql: `CAST(${fn}(${quoteIdent(column.name)}) AS DOUBLE)`, label: `${spec.aggregate}(${column.name})` };
+    return {
+      sql: `CAST(${fn}(${quoteIdent(column.name)}) AS DOUBLE)`,
+      label: `${spec.aggregate}(${column.name})`,
+    };
   };
 
   const finish = (select: string[], rest: string, q: Omit<ChartQuery, 'sql' | 'limit'>): ChartQuery => ({
@@ -245,7 +251,7 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
       const x = need('x', 'an x column');
       const xi = quoteIdent(x.name);
       const xk = columnKind(x.type);
-      const value = valueOf(spec.y ? col(spec.y) : undefined);
+      const value = reduced(spec.y ? col(spec.y) : undefined);
       const sel: string[] = [];
       const conds = [`${xi} IS NOT NULL`];
       let xAxis: AxisKind;
@@ -262,7 +268,9 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
         sel.push('tu.u AS __unit');
         xAxis = 'temporal';
       } else if (isNumber(xk) && spec.mark !== 'bar') {
-        ctes.push(`xs AS (SELECT min(${xi}) AS lo, max(${xi}) AS hi, approx_count_distinct(${xi}) AS nd FROM f)`);
+        ctes.push(
+          `xs AS (SELECT min(${xi}) AS lo, max(${xi}) AS hi, approx_count_distinct(${xi}) AS nd FROM f)`,
+        );
         from = 'FROM f, xs';
         const w = `((xs.hi - xs.lo) / ${LINE_BINS})`;
         sel.push(
@@ -303,7 +311,7 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
       if (!isNumber(xk))
         throw new Error(`A histogram needs a numeric x; "${x.name}" is ${x.type} (try a bar or line chart)`);
       const xi = quoteIdent(x.name);
-      const value = valueOf(spec.y ? col(spec.y) : undefined);
+      const value = reduced(spec.y ? col(spec.y) : undefined);
       ctes.push(
         `hs AS (SELECT min(${xi}) AS lo, max(${xi}) AS hi FROM f)`,
         `hw AS (SELECT ${niceStepSql('lo', 'hi', spec.bins, xk === 'integer')} AS w, lo FROM hs)`,
@@ -327,7 +335,8 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
 
     case 'box': {
       const y = need('y', 'a numeric y column');
-      if (!isNumber(columnKind(y.type))) throw new Error(`A box plot needs a numeric y; "${y.name}" is ${y.type}`);
+      if (!isNumber(columnKind(y.type)))
+        throw new Error(`A box plot needs a numeric y; "${y.name}" is ${y.type}`);
       const yi = quoteIdent(y.name);
       const conds = [`${yi} IS NOT NULL`];
       let xKey = sqlString(y.name);
@@ -377,7 +386,7 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
     case 'heatmap': {
       const x = need('x', 'an x column');
       const y = need('y', 'a y column');
-      const value = valueOf(spec.color ? col(spec.color) : undefined);
+      const value = reduced(spec.color ? col(spec.color) : undefined);
       const sel: string[] = [];
       const conds: string[] = [];
       const from = ['f'];
@@ -394,7 +403,10 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
           );
           from.push(`${a}b`);
           const bin = `floor((${id} - ${a}b.start) / ${a}b.w)`;
-          sel.push(`${a}b.start + ${bin} * ${a}b.w AS ${a}1`, `${a}b.start + (${bin} + 1) * ${a}b.w AS ${a}2`);
+          sel.push(
+            `${a}b.start + ${bin} * ${a}b.w AS ${a}1`,
+            `${a}b.start + (${bin} + 1) * ${a}b.w AS ${a}2`,
+          );
           return { kind: 'quantitative', interval: true };
         }
         if (k === 'temporal') {

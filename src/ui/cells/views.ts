@@ -6,7 +6,9 @@
 import type { Component } from 'svelte';
 import type { CellRunState } from '../../automation.ts';
 import type { CellDoc } from '../../core/notebook/types.ts';
+import ChartView from './ChartView.svelte';
 import MarkdownView from './MarkdownView.svelte';
+import ProfileView from './ProfileView.svelte';
 import SourceView from './SourceView.svelte';
 import SqlView from './SqlView.svelte';
 import TableCellView from './TableCellView.svelte';
@@ -22,6 +24,8 @@ const views: Record<string, Component<CellViewProps>> = {
   source: SourceView,
   sql: SqlView,
   table: TableCellView,
+  profile: ProfileView,
+  chart: ChartView,
 };
 
 export function cellView(kind: string): Component<CellViewProps> {
