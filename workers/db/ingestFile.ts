@@ -3,11 +3,17 @@
  * CSV/TSV are then read by DuckDB's own reader, everything else arrives as Arrow and is inserted.
  */
 import type { AsyncDuckDB, AsyncDuckDBConnection } from '@duckdb/duckdb-wasm';
+import initParquetWasm from 'parquet-wasm/esm';
+import parquetWasmUrl from 'parquet-wasm/esm/parquet_wasm_bg.wasm?url';
 import type { RegisterFileRequest } from '../data.api.ts';
 import { fromDuckDbCsvError, rawMessage } from '../ingest/errors.ts';
+import { setParquetWasm } from '../ingest/parquet.ts';
 import type { CsvShape } from '../ingest/precheck.ts';
 import { prepareIngest } from '../ingest/prepare.ts';
 import { quoteIdent, quoteLiteral } from '../ingest/sql.ts';
+
+// parquet-wasm's .wasm comes from our own build, fetched the first time a Parquet file is loaded.
+setParquetWasm(() => initParquetWasm({ module_or_path: parquetWasmUrl }));
 
 export async function ingestFile(
   db: AsyncDuckDB,
@@ -21,13 +27,18 @@ export async function ingestFile(
     await ingestCsv(db, conn, req.fileName, prepared.bytes, prepared.format, prepared.shape, staging, seq);
     return;
   }
-  // Pipeline: DuckDB (its own worker) inserts row group g while we decode row group g + 1 here.
+  // Pipeline: DuckDB (its own worker) inserts chunk n while we decode chunk n + 1 here.
   let inserting: Promise<void> | undefined;
   let first = true;
   try {
-    for await (const table of prepared.tables) {
+    for await (const chunk of prepared.tables) {
       if (inserting) await inserting;
-      inserting = conn.insertArrowTable(table, { name: staging, create: first });
+      const options = { name: staging, create: first };
+      // IPC bytes (Parquet) go straight to DuckDB, their buffer transferred to its worker.
+      inserting =
+        chunk instanceof Uint8Array
+          ? conn.insertArrowFromIPCStream(chunk, options)
+          : conn.insertArrowTable(chunk, options);
       first = false;
     }
   } catch (e) {
@@ -37,7 +48,7 @@ export async function ingestFile(
   await inserting;
   for (const { column, type } of prepared.casts) {
     const c = quoteIdent(column);
-    // Best effort: a value that does not fit keeps the column as DOUBLE rather than failing the load.
+    // Best effort: a value that does not fit keeps the column as it arrived rather than failing the load.
     await conn
       .query(`ALTER TABLE ${quoteIdent(staging)} ALTER COLUMN ${c} TYPE ${type} USING CAST(${c} AS ${type})`)
       .catch(() => undefined);

@@ -1,100 +1,69 @@
 /**
- * Parquet → Arrow with hyparquet (DuckDB-WASM 1.32 has no Parquet extension built in, and fetching it
- * from the internet is switched off). Pure (no DOM), unit-tested in Node.
+ * Parquet → Arrow IPC stream bytes with parquet-wasm (the Rust `parquet`/`arrow-rs` crates compiled to
+ * wasm; ZSTD, Snappy, GZIP, Brotli and LZ4 built in). DuckDB-WASM 1.32 has no Parquet extension built in,
+ * and fetching it from the internet is switched off, so we decode and DuckDB inserts the Arrow with
+ * `insertArrowFromIPCStream` (no JS-side Arrow objects at all). No DOM: unit-tested in Node.
  *
- * Columnar and one row group at a time: `onChunk` hands over whole column chunks (typed arrays for
- * required numeric columns), which we turn into Arrow buffers directly, so memory stays at about one
- * row group beyond the DuckDB table. hyparquet-compressors adds ZSTD/GZIP/Brotli/LZ4 (vega's
- * flights-3m.parquet is ZSTD).
+ * One row group at a time, in batches of at most BATCH_ROWS rows, so memory stays at about one batch
+ * beyond the DuckDB table and the worker can decode batch n + 1 while DuckDB inserts batch n.
+ *
+ * parquet-wasm must be instantiated before use, and how depends on the environment: the data worker
+ * fetches the .wasm from our own build (a Vite `?url` import, see workers/db/ingestFile.ts), Node tests
+ * hand it the bytes. Both register an initialiser with `setParquetWasm`.
  */
-import type { ColumnData, FileMetaData, SchemaElement } from 'hyparquet';
-import { parquetMetadata, parquetRead } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
-import type { ColumnValues, IngestType } from './arrow.ts';
-import { buildArrowTable } from './arrow.ts';
+import { type DataType, type Field, tableFromIPC, Type } from 'apache-arrow';
+import { ParquetFile } from 'parquet-wasm/esm';
 import { DataError, rawMessage } from './errors.ts';
 import { isParquet } from './sniff.ts';
-import type { Table } from 'apache-arrow';
 
-export interface ParquetColumn {
-  name: string;
-  type: IngestType;
-  /**
-   * A DuckDB type to cast to after insert, when Arrow carries it as something simpler: DECIMAL(p,s)
-   * arrives as DOUBLE from hyparquet and is cast back so the table has the file's type.
-   */
-  finalType?: string;
+/** Rows per Arrow batch handed to DuckDB: large enough that per-insert overhead is noise. */
+export const BATCH_ROWS = 1 << 17;
+
+let initialiser: (() => Promise<unknown>) | undefined;
+let ready: Promise<unknown> | undefined;
+
+/** Register how to instantiate parquet-wasm (called once per environment, before the first Parquet file). */
+export function setParquetWasm(init: () => Promise<unknown>): void {
+  initialiser = init;
+  ready = undefined;
 }
 
-/** DECIMAL(p,s) of a schema element, if it is a decimal. */
-function decimalType(el: SchemaElement): string | undefined {
-  const lt = el.logical_type;
-  if (lt?.type === 'DECIMAL') return `DECIMAL(${lt.precision},${lt.scale})`;
-  if (el.converted_type === 'DECIMAL') return `DECIMAL(${el.precision ?? 18},${el.scale ?? 0})`;
-  return undefined;
+function parquetWasmReady(): Promise<unknown> {
+  if (!initialiser) return Promise.reject(new Error('the Parquet decoder (parquet-wasm) was not set up.'));
+  ready ??= initialiser().catch((e: unknown) => {
+    ready = undefined; // let a later file try again
+    throw e;
+  });
+  return ready;
 }
 
-/** Our DuckDB type for a top-level schema element (nested groups become JSON text). */
-export function ingestTypeOf(el: SchemaElement): IngestType {
-  if (el.num_children) return 'VARCHAR';
-  const logical = el.logical_type?.type;
-  if (logical === 'DECIMAL' || el.converted_type === 'DECIMAL' || logical === 'FLOAT16') return 'DOUBLE';
-  switch (el.type) {
-    case 'BOOLEAN':
-      return 'BOOLEAN';
-    case 'INT32':
-      if (logical === 'DATE' || el.converted_type === 'DATE') return 'DATE';
-      if (logical === 'INTEGER' && !el.logical_type?.isSigned && el.logical_type?.bitWidth === 32)
-        return 'BIGINT';
-      return 'INTEGER';
-    case 'INT64':
-      if (el.logical_type?.type === 'TIMESTAMP')
-        return el.logical_type.isAdjustedToUTC ? 'TIMESTAMPTZ' : 'TIMESTAMP';
-      if (el.converted_type === 'TIMESTAMP_MILLIS' || el.converted_type === 'TIMESTAMP_MICROS')
-        return 'TIMESTAMP';
-      return 'BIGINT';
-    case 'INT96':
-      return 'TIMESTAMP';
-    case 'FLOAT':
-      return 'FLOAT';
-    case 'DOUBLE':
-      return 'DOUBLE';
-    case 'BYTE_ARRAY':
-    case 'FIXED_LEN_BYTE_ARRAY':
-      if (logical === 'STRING' || logical === 'ENUM' || logical === 'JSON' || logical === 'UUID')
-        return 'VARCHAR';
-      if (el.converted_type === 'UTF8' || el.converted_type === 'ENUM' || el.converted_type === 'JSON')
-        return 'VARCHAR';
-      return 'BLOB';
-    default:
-      return 'VARCHAR';
-  }
+/** What we ask DuckDB to turn a column into after insert, when Arrow carries it differently. */
+export interface ParquetCast {
+  column: string;
+  type: string;
 }
 
-/** Top-level columns (children of the root), skipping the subtrees of nested groups. */
-export function topLevelColumns(meta: FileMetaData): ParquetColumn[] {
-  const out: ParquetColumn[] = [];
-  const schema = meta.schema;
-  let i = 1;
-  const skip = (idx: number): number => {
-    // Returns the index after the subtree rooted at idx.
-    let next = idx + 1;
-    for (let c = 0; c < (schema[idx].num_children ?? 0); c++) next = skip(next);
-    return next;
-  };
-  while (i < schema.length) {
-    const dec = schema[i].num_children ? undefined : decimalType(schema[i]);
-    out.push({ name: schema[i].name, type: ingestTypeOf(schema[i]), ...(dec ? { finalType: dec } : {}) });
-    i = skip(i);
+/**
+ * Casts that make the table match what native DuckDB's read_parquet gives (and what this path gave
+ * before): Parquet TIMESTAMP(MILLIS) arrives as Arrow timestamp[ms], which DuckDB would keep as
+ * TIMESTAMP_MS, and INT96 / TIMESTAMP(NANOS) as timestamp[ns] (TIMESTAMP_NS); both become microsecond
+ * TIMESTAMP (TIMESTAMPTZ when the column has a time zone).
+ */
+export function castsFor(fields: Field[]): ParquetCast[] {
+  const out: ParquetCast[] = [];
+  for (const f of fields) {
+    const t = f.type as DataType & { unit?: number; timezone?: string | null };
+    if (t.typeId !== Type.Timestamp || t.unit === 2 /* TimeUnit.MICROSECOND */) continue;
+    out.push({ column: f.name, type: t.timezone ? 'TIMESTAMPTZ' : 'TIMESTAMP' });
   }
   return out;
 }
 
-/** Parse the footer, turning hyparquet's errors into "not a (complete) Parquet file". */
-export function readParquetMetadata(
-  fileName: string,
-  bytes: Uint8Array,
-): { meta: FileMetaData; buffer: ArrayBuffer } {
+/**
+ * Cheap checks on the raw bytes, so a file that is not Parquet or was cut off fails with a message that
+ * says so, before any decoding.
+ */
+export function checkParquetBytes(fileName: string, bytes: Uint8Array): void {
   if (!isParquet(bytes)) {
     throw new DataError({
       file: fileName,
@@ -108,90 +77,77 @@ export function readParquetMetadata(
       message: `is not a complete Parquet file (it is ${bytes.length} bytes and the footer that should end with "PAR1" is missing; the file was probably cut off while copying or downloading).`,
     });
   }
-  // hyparquet wants an ArrayBuffer; copy only when `bytes` is a view on a larger buffer.
-  const buffer =
-    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      ? (bytes.buffer as ArrayBuffer)
-      : (bytes.slice().buffer as ArrayBuffer);
-  try {
-    return { meta: parquetMetadata(buffer), buffer };
-  } catch (e) {
-    throw new DataError({ file: fileName, message: `is not a complete Parquet file (${rawMessage(e)}).` });
-  }
-}
-
-/** hyparquet value parsers that keep raw numbers (bigint µs, day counts) instead of JS Dates: faster. */
-const parsers = {
-  timestampFromMilliseconds: (v: bigint) => v * 1000n,
-  timestampFromMicroseconds: (v: bigint) => v,
-  timestampFromNanoseconds: (v: bigint) => v / 1000n,
-  dateFromDays: (d: number) => d,
-};
-
-function concatChunks(chunks: ColumnData[], start: number, end: number): ArrayLike<unknown> {
-  chunks.sort((a, b) => a.rowStart - b.rowStart);
-  if (chunks.length === 1 && chunks[0].rowStart === start && chunks[0].rowEnd === end)
-    return chunks[0].columnData;
-  const out: unknown[] = new Array(end - start).fill(null);
-  for (const c of chunks) {
-    for (let r = Math.max(start, c.rowStart); r < Math.min(end, c.rowEnd); r++)
-      out[r - start] = c.columnData[r - c.rowStart];
-  }
-  return out;
 }
 
 /**
- * Read the footer now (so a truncated file fails at once) and decode one row group at a time,
- * yielding an Arrow table per row group for the caller to insert. Errors name the file and row group.
+ * Check the bytes now (so a truncated file fails at once) and decode lazily. `tables` yields Arrow IPC
+ * stream bytes (each a schema plus one record batch; for a file without rows, a schema-only stream);
+ * `casts` is filled in once the schema is known, i.e. by the time the first chunk is yielded. Errors name
+ * the file and, for data errors, the row group.
  */
 export function openParquet(
   fileName: string,
   bytes: Uint8Array,
-): { columns: ParquetColumn[]; tables: AsyncGenerator<Table> } {
-  const { meta, buffer } = readParquetMetadata(fileName, bytes);
-  const columns = topLevelColumns(meta);
-  return { columns, tables: rowGroups(fileName, meta, buffer, columns) };
+): { tables: AsyncGenerator<Uint8Array>; casts: ParquetCast[] } {
+  checkParquetBytes(fileName, bytes);
+  const casts: ParquetCast[] = [];
+  return { tables: decode(fileName, bytes, casts), casts };
 }
 
-async function* rowGroups(
-  fileName: string,
-  meta: FileMetaData,
-  buffer: ArrayBuffer,
-  columns: ParquetColumn[],
-): AsyncGenerator<Table> {
-  if (meta.row_groups.length === 0) {
-    yield buildArrowTable(columns.map((c) => ({ name: c.name, type: c.type, values: [] })));
-    return;
+async function* decode(fileName: string, bytes: Uint8Array, casts: ParquetCast[]): AsyncGenerator<Uint8Array> {
+  await parquetWasmReady();
+  let file: ParquetFile;
+  try {
+    // A Blob is read range by range, so the wasm heap never holds the whole file.
+    file = await ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  } catch (e) {
+    throw new DataError({ file: fileName, message: `is not a complete Parquet file (${rawMessage(e)}).` });
   }
-  let rowStart = 0;
-  for (let g = 0; g < meta.row_groups.length; g++) {
-    const rowEnd = rowStart + Number(meta.row_groups[g].num_rows);
-    const chunks = new Map<string, ColumnData[]>(columns.map((c) => [c.name, []]));
-    try {
-      await parquetRead({
-        file: buffer,
-        metadata: meta,
-        rowStart,
-        rowEnd,
-        compressors,
-        parsers,
-        onChunk: (c) => chunks.get(c.columnName)?.push(c),
-      });
-    } catch (e) {
-      throw new DataError({
-        file: fileName,
-        message: `is not a complete Parquet file or is corrupt: row group ${g + 1} of ${meta.row_groups.length} could not be decoded (${rawMessage(e)}).`,
-      });
+  try {
+    const schemaIpc = file.schema().intoIPCStream();
+    casts.push(...castsFor(tableFromIPC(schemaIpc).schema.fields));
+    const meta = file.metadata();
+    const groups = meta.numRowGroups();
+    const rows = meta.rowGroups().map((g) => {
+      const n = g.numRows();
+      g.free();
+      return n;
+    });
+    meta.free();
+    if (rows.every((n) => n === 0)) {
+      yield schemaIpc; // creates the (empty) table with the file's columns
+      return;
     }
-    yield buildArrowTable(
-      columns.map(
-        (c): ColumnValues => ({
-          name: c.name,
-          type: c.type,
-          values: concatChunks(chunks.get(c.name) ?? [], rowStart, rowEnd),
-        }),
-      ),
-    );
-    rowStart = rowEnd;
+    for (let g = 0; g < groups; g++) {
+      if (rows[g] === 0) continue;
+      let reader: ReadableStreamDefaultReader<{ intoIPCStream(): Uint8Array }>;
+      try {
+        const stream = await file.stream({ rowGroups: [g], batchSize: BATCH_ROWS });
+        reader = stream.getReader();
+      } catch (e) {
+        throw rowGroupError(fileName, g, groups, e);
+      }
+      for (;;) {
+        let chunk: Uint8Array;
+        try {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunk = value.intoIPCStream();
+        } catch (e) {
+          await reader.cancel().catch(() => undefined);
+          throw rowGroupError(fileName, g, groups, e);
+        }
+        yield chunk;
+      }
+    }
+  } finally {
+    file.free();
   }
+}
+
+function rowGroupError(fileName: string, g: number, groups: number, e: unknown): DataError {
+  return new DataError({
+    file: fileName,
+    message: `is not a complete Parquet file or is corrupt: row group ${g + 1} of ${groups} could not be decoded (${rawMessage(e)}).`,
+  });
 }

@@ -15,11 +15,15 @@ import { ARROW_FILE_MAGIC, isArrow, sniffFormat } from './sniff.ts';
 export type Prepared =
   /** DuckDB reads it: `bytes` without BOM, checked; `shape` has the delimiter. */
   | { kind: 'csv'; format: 'csv' | 'tsv'; bytes: Uint8Array; shape: CsvShape }
-  /** Already decoded: insert each Arrow table (one per Parquet row group) in order. */
+  /**
+   * Decoded to Arrow: insert each chunk in order, an apache-arrow Table (JSON, Arrow files) or Arrow IPC
+   * stream bytes (Parquet, one record batch each). Then apply `casts`, which may only be complete once
+   * `tables` has been iterated (Parquet learns them from the file's schema).
+   */
   | {
       kind: 'arrow';
       format: FileFormat;
-      tables: AsyncGenerator<Table>;
+      tables: AsyncGenerator<Table | Uint8Array>;
       casts: { column: string; type: string }[];
     };
 
@@ -42,8 +46,7 @@ export function prepareIngest(fileName: string, bytes: Uint8Array, format?: File
       };
     }
     case 'parquet': {
-      const { columns, tables } = openParquet(fileName, bytes);
-      const casts = columns.flatMap((c) => (c.finalType ? [{ column: c.name, type: c.finalType }] : []));
+      const { tables, casts } = openParquet(fileName, bytes);
       return { kind: 'arrow', format: f, tables, casts };
     }
     case 'arrow':

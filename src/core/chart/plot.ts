@@ -79,6 +79,35 @@ export function chartNote(info: ChartInfo, mode: ChartMode = info.mode): string 
   return parts.join(' ');
 }
 
+/**
+ * Series by colour need a value at every x for stacking (area) and for honest lines: missing
+ * (x, colour, facet) groups get 0 for counts and sums (no rows = 0), NaN for means and medians (no
+ * value: Plot breaks the line there).
+ */
+export function densify(rows: ChartRow[], fillValue: number): ChartRow[] {
+  const xs = new Map<number | string, unknown>();
+  const colors = new Set<unknown>();
+  const facets = new Set<unknown>();
+  const have = new Set<string>();
+  const key = (x: unknown) => (x instanceof Date ? x.getTime() : (x as number | string));
+  for (const r of rows) {
+    xs.set(key(r.x), r.x);
+    colors.add(r.color);
+    facets.add(r.facet);
+    have.add(JSON.stringify([key(r.x), r.color, r.facet]));
+  }
+  if (colors.size <= 1 && facets.size <= 1) return rows;
+  const out = [...rows];
+  for (const f of facets)
+    for (const c of colors)
+      for (const [k, x] of xs)
+        if (!have.has(JSON.stringify([k, c, f])))
+          out.push({ ...rows[0], x, color: c, facet: f, y: fillValue });
+  const order = [...xs.keys()];
+  const rank = new Map(order.map((k, i) => [k, i]));
+  return out.sort((a, b) => rank.get(key(a.x))! - rank.get(key(b.x))!);
+}
+
 function facetChannel(spec: ChartSpec): { fx?: string; fy?: string } {
   if (!spec.facet) return {};
   return spec.facetDirection === 'fy' ? { fy: 'facet' } : { fx: 'facet' };
@@ -100,7 +129,8 @@ function barDomain(rows: ChartRow[]): unknown[] {
  * categories, or rectY over time buckets; histogram → rectY over bins; box → ruleX (whiskers) + barY
  * (quartile box) + tickY (median); heatmap → cell, rect, barX or barY depending on which axes are bins.
  */
-export function buildPlotOptions(spec: ChartSpec, rows: ChartRow[], info: ChartInfo): Plot.PlotOptions {
+export function buildPlotOptions(spec: ChartSpec, data: ChartRow[], info: ChartInfo): Plot.PlotOptions {
+  let rows = data;
   const facet = facetChannel(spec);
   const nFacets = spec.facet ? new Set(rows.map((r) => r.facet)).size : 1;
   const categorical = info.color === 'categorical';
@@ -144,6 +174,8 @@ export function buildPlotOptions(spec: ChartSpec, rows: ChartRow[], info: ChartI
       break;
     }
     case 'line': {
+      if (colorCh)
+        rows = densify(rows, spec.aggregate === 'count' || spec.aggregate === 'sum' ? 0 : Number.NaN);
       if (info.x === 'ordinal') opts.x = { ...(opts.x as object), type: 'point' };
       marks.push(
         Plot.lineY(rows, {
@@ -159,6 +191,7 @@ export function buildPlotOptions(spec: ChartSpec, rows: ChartRow[], info: ChartI
       break;
     }
     case 'area': {
+      if (colorCh) rows = densify(rows, 0);
       if (info.x === 'ordinal') opts.x = { ...(opts.x as object), type: 'point' };
       marks.push(
         Plot.areaY(rows, {
@@ -323,19 +356,40 @@ export function renderChart(
       x += w;
     });
     top = y + 14;
-  } else if (scale && info.color === 'continuous') {
-    const ramp = Plot.legend({
-      color: { ...scale, label: scale.label ?? undefined },
-      document: doc,
-      width: 280,
-    } as unknown as Plot.LegendScales);
-    if (ramp instanceof doc.defaultView!.SVGElement || ramp.nodeName.toLowerCase() === 'svg') {
-      const g = ramp as unknown as SVGSVGElement;
-      g.setAttribute('x', '8');
-      g.setAttribute('y', String(top + 4));
-      root.appendChild(g);
-      top += (Number(g.getAttribute('height')) || 50) + 6;
+  } else if (scale && info.color === 'continuous' && typeof scale.apply === 'function') {
+    // A gradient ramp, drawn here (Plot's own uses a canvas image, which does not survive export).
+    const [lo, hi] = Array.from(scale.domain as Iterable<number>);
+    const id = `bt-ramp-${Math.random().toString(36).slice(2, 8)}`;
+    const defs = doc.createElementNS(SVG_NS, 'defs');
+    const grad = doc.createElementNS(SVG_NS, 'linearGradient');
+    grad.setAttribute('id', id);
+    for (let i = 0; i <= 10; i++) {
+      const stop = doc.createElementNS(SVG_NS, 'stop');
+      stop.setAttribute('offset', `${i * 10}%`);
+      stop.setAttribute('stop-color', String(scale.apply(lo + ((hi - lo) * i) / 10)));
+      grad.appendChild(stop);
     }
+    defs.appendChild(grad);
+    root.appendChild(defs);
+    const label = scale.label ?? info.valueLabel;
+    text(8, top + 14, label, { 'font-size': '11px', 'font-weight': '600', fill: '#1f2328' });
+    const rx = 8 + Math.max(40, label.length * 6.5 + 12);
+    const r = doc.createElementNS(SVG_NS, 'rect');
+    for (const [k, v] of Object.entries({
+      x: rx,
+      y: top + 5,
+      width: 220,
+      height: 11,
+      rx: 2,
+      fill: `url(#${id})`,
+    }))
+      r.setAttribute(k, String(v));
+    root.appendChild(r);
+    const f = (n: number) =>
+      Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(+n.toPrecision(3));
+    text(rx, top + 28, f(lo), { 'font-size': '10px', fill: '#4b5563' });
+    text(rx + 220, top + 28, f(hi), { 'font-size': '10px', fill: '#4b5563', 'text-anchor': 'end' });
+    top += 36;
   }
   plot.setAttribute('x', '0');
   plot.setAttribute('y', String(top));

@@ -79,7 +79,8 @@ function semanticOf(c: Col, s: Omit<ColumnProfile, 'semantic' | 'semanticReason'
   if (c.family === 'boolean') return ['boolean', 'BOOLEAN type'];
   if (isTimeFamily(c.family)) return ['datetime', `${c.type} type`];
   if (isNumberFamily(c.family)) {
-    if (c.family === 'integer' && s.distinct === 2 && s.min === 0 && s.max === 1) return ['boolean', 'only 0 and 1'];
+    if (c.family === 'integer' && s.distinct === 2 && s.min === 0 && s.max === 1)
+      return ['boolean', 'only 0 and 1'];
     if (c.family === 'integer' && idName && s.present >= 20 && uniq >= 0.95)
       return ['identifier', `name looks like an id; ${uniqPct}`];
     if (
@@ -98,7 +99,8 @@ function semanticOf(c: Col, s: Omit<ColumnProfile, 'semantic' | 'semanticReason'
     return ['identifier', `${(hex * 100).toFixed(0)} % look like UUID/hex; ${uniqPct}`];
   if (idName && s.present >= 20 && uniq >= 0.95) return ['identifier', `name looks like an id; ${uniqPct}`];
   const len = s.meanLength ?? 0;
-  if (len > 40 || (len > 20 && uniq > 0.5)) return ['text', `mean length ${len.toFixed(0)} characters; ${uniqPct}`];
+  if (len > 40 || (len > 20 && uniq > 0.5))
+    return ['text', `mean length ${len.toFixed(0)} characters; ${uniqPct}`];
   if (s.present >= 50 && s.distinct === s.present) return ['identifier', 'every value distinct'];
   return ['categorical', `${s.distinct.toLocaleString('en-US')} distinct values`];
 }
@@ -106,7 +108,8 @@ function semanticOf(c: Col, s: Omit<ColumnProfile, 'semantic' | 'semanticReason'
 /** Histogram bins: one per integer when the range is small, else `maxBins` equal-width bins. */
 function binSpec(c: Col, min: number, max: number, maxBins: number): BinSpec {
   if (min === max) return { col: c, lo: min, width: 1, bins: 1 };
-  if (c.family === 'integer' && max - min + 1 <= maxBins) return { col: c, lo: min - 0.5, width: 1, bins: max - min + 1 };
+  if (c.family === 'integer' && max - min + 1 <= maxBins)
+    return { col: c, lo: min - 0.5, width: 1, bins: max - min + 1 };
   return { col: c, lo: min, width: (max - min) / maxBins, bins: maxBins };
 }
 
@@ -125,11 +128,13 @@ export async function profileTable(
   };
   const maxBins = Math.max(2, Math.floor(opts.maxBins ?? 20));
   const cols = makeCols(columns);
-  if (opts.target && !cols.some((c) => c.name === opts.target)) throw new Error(`Target column "${opts.target}" is not in ${table}`);
+  if (opts.target && !cols.some((c) => c.name === opts.target))
+    throw new Error(`Target column "${opts.target}" is not in ${table}`);
   if (opts.predictionTime) {
     const p = cols.find((c) => c.name === opts.predictionTime);
     if (!p) throw new Error(`Prediction-time column "${opts.predictionTime}" is not in ${table}`);
-    if (!isTimeFamily(p.family)) throw new Error(`Prediction-time column "${p.name}" is ${p.type}, not a date or timestamp`);
+    if (!isTimeFamily(p.family))
+      throw new Error(`Prediction-time column "${p.name}" is ${p.type}, not a date or timestamp`);
   }
 
   // 1. Basic stats, duplicates, quantiles, top values, examples.
@@ -186,7 +191,15 @@ export async function profileTable(
       const qs = QUANTILE_PROBS.map((_, k) => opt(quant?.[`q_${c.i}_${k}`]));
       if (qs.every((x) => x !== undefined)) {
         const at = (p: number) => qs[QUANTILE_PROBS.indexOf(p)] as number;
-        base.quantiles = { p01: at(0.01), p05: at(0.05), p25: at(0.25), p50: at(0.5), p75: at(0.75), p95: at(0.95), p99: at(0.99) };
+        base.quantiles = {
+          p01: at(0.01),
+          p05: at(0.05),
+          p25: at(0.25),
+          p50: at(0.5),
+          p75: at(0.75),
+          p95: at(0.95),
+          p99: at(0.99),
+        };
         deciles.set(
           c.i,
           [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].map((p) => at(p)),
@@ -220,13 +233,17 @@ export async function profileTable(
   let memoryBytes = 0;
   for (const c of cols) {
     const p = profiles[c.i];
-    if (c.family === 'string' || c.family === 'other') memoryBytes += rows * 16 + (p.meanLength ?? 0) * p.present;
+    if (c.family === 'string' || c.family === 'other')
+      memoryBytes += rows * 16 + (p.meanLength ?? 0) * p.present;
     else memoryBytes += rows * width(c.type);
   }
 
   // 4. Correlation matrix of numeric columns (not identifiers, not constant).
   const corrCols = cols
-    .filter((c) => isNumberFamily(c.family) && profiles[c.i].semantic !== 'identifier' && profiles[c.i].distinct > 1)
+    .filter(
+      (c) =>
+        isNumberFamily(c.family) && profiles[c.i].semantic !== 'identifier' && profiles[c.i].distinct > 1,
+    )
     .slice(0, opts.maxCorrelationColumns ?? 20);
   let correlations: Correlations | undefined;
   const [corrRow] = await q(correlationSql(table, corrCols));
@@ -260,7 +277,11 @@ export async function profileTable(
 }
 
 function fmtEdge(x: number, time: boolean): string {
-  if (time) return new Date(x).toISOString().slice(0, x % 86_400_000 === 0 ? 10 : 16).replace('T', ' ');
+  if (time)
+    return new Date(x)
+      .toISOString()
+      .slice(0, x % 86_400_000 === 0 ? 10 : 16)
+      .replace('T', ' ');
   return Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString();
 }
 
@@ -275,19 +296,27 @@ async function analyseTarget(
 ): Promise<TargetProfile> {
   const tc = cols.find((c) => c.name === opts.target) as Col;
   const tp = profiles[tc.i];
-  if (tp.distinct < 2) throw new Error(`Target "${tc.name}" has ${tp.distinct} distinct value${tp.distinct === 1 ? '' : 's'}; pick a column that varies`);
-  if (isTimeFamily(tc.family)) throw new Error(`Target "${tc.name}" is a date/time; pick a numeric or categorical column`);
+  if (tp.distinct < 2)
+    throw new Error(
+      `Target "${tc.name}" has ${tp.distinct} distinct value${tp.distinct === 1 ? '' : 's'}; pick a column that varies`,
+    );
+  if (isTimeFamily(tc.family))
+    throw new Error(`Target "${tc.name}" is a date/time; pick a numeric or categorical column`);
   let spec: TargetSpec;
   let classes: { value: string; count: number }[] | undefined;
   if (tp.distinct === 2 || !isNumberFamily(tc.family)) {
     const rows = await q(classesSql(table, tc));
     classes = rows.map((r) => ({ value: String(r.v), count: toNum(r.n) }));
     if (classes.length > 50)
-      throw new Error(`Target "${tc.name}" has ${tp.distinct.toLocaleString('en-US')} classes; pick a numeric column or one with at most 50 classes`);
+      throw new Error(
+        `Target "${tc.name}" has ${tp.distinct.toLocaleString('en-US')} classes; pick a numeric column or one with at most 50 classes`,
+      );
     if (classes.length === 2) {
       const vals = classes.map((c) => c.value.toLowerCase());
       const positive = ['1', 'true', 'yes', '1.0'].find((v) => vals.includes(v));
-      const focus = positive ? (classes.find((c) => c.value.toLowerCase() === positive) as { value: string }).value : classes[1].value;
+      const focus = positive
+        ? (classes.find((c) => c.value.toLowerCase() === positive) as { value: string }).value
+        : classes[1].value;
       spec = { col: tc, task: 'binary', focus };
     } else spec = { col: tc, task: 'multiclass' };
   } else spec = { col: tc, task: 'regression' };
@@ -295,7 +324,13 @@ async function analyseTarget(
   // Features: not the target, not the prediction time, not identifiers, free text or constants.
   const features = cols.filter((c) => {
     const p = profiles[c.i];
-    return c.name !== tc.name && c.name !== opts.predictionTime && p.semantic !== 'identifier' && p.semantic !== 'text' && p.distinct > 1;
+    return (
+      c.name !== tc.name &&
+      c.name !== opts.predictionTime &&
+      p.semantic !== 'identifier' &&
+      p.semantic !== 'text' &&
+      p.distinct > 1
+    );
   });
   const binnings: FeatureBinning[] = features.map((c) => {
     const p = profiles[c.i];
@@ -308,24 +343,42 @@ async function analyseTarget(
     return { col: c, kind: 'categories', categories: p.topValues.slice(0, 10).map((v) => v.value) };
   });
   const binRows = await q(targetBinsSql(table, spec, binnings));
-  const future = opts.predictionTime ? cols.filter((c) => isTimeFamily(c.family) && c.name !== opts.predictionTime && c.name !== tc.name) : [];
+  const future = opts.predictionTime
+    ? cols.filter((c) => isTimeFamily(c.family) && c.name !== opts.predictionTime && c.name !== tc.name)
+    : [];
   const pt = opts.predictionTime ? cols.find((c) => c.name === opts.predictionTime) : undefined;
   const [rel] = await q(targetRelationsSql(table, spec, features, future, pt));
 
   for (const c of future) {
     const rowsAfter = toNum(rel[`fa_${c.i}`]);
     const comparable = toNum(rel[`fc_${c.i}`]);
-    profiles[c.i].afterPredictionTime = { rows: rowsAfter, comparable, share: comparable > 0 ? rowsAfter / comparable : 0 };
+    profiles[c.i].afterPredictionTime = {
+      rows: rowsAfter,
+      comparable,
+      share: comparable > 0 ? rowsAfter / comparable : 0,
+    };
   }
 
   const classList = classes?.map((c) => c.value) ?? [];
-  const focus = spec.task === 'binary' ? spec.focus : spec.task === 'multiclass' ? (classes?.at(-1)?.value ?? '') : undefined;
+  const focus =
+    spec.task === 'binary'
+      ? spec.focus
+      : spec.task === 'multiclass'
+        ? (classes?.at(-1)?.value ?? '')
+        : undefined;
   const out: FeatureTarget[] = [];
   for (const b of binnings) {
     const c = b.col;
     const mine = binRows.filter((r) => toNum(r.f) === c.i);
     const time = isTimeFamily(c.family);
-    type Acc = { key: string; x: number | undefined; n: number; s: number; ss: number; byClass: Map<string, number> };
+    type Acc = {
+      key: string;
+      x: number | undefined;
+      n: number;
+      s: number;
+      ss: number;
+      byClass: Map<string, number>;
+    };
     const acc = new Map<string, Acc>();
     for (const r of mine) {
       const key = String(r.b);
@@ -360,7 +413,8 @@ async function analyseTarget(
       let x0: number | undefined;
       let x1: number | undefined;
       if (a.key === 'm') label = 'missing';
-      else if (a.key === 'o') label = `other (${Math.max(0, profiles[c.i].distinct - (b.kind === 'categories' ? b.categories.length : 0)).toLocaleString('en-US')} values)`;
+      else if (a.key === 'o')
+        label = `other (${Math.max(0, profiles[c.i].distinct - (b.kind === 'categories' ? b.categories.length : 0)).toLocaleString('en-US')} values)`;
       else if (a.key.startsWith('e') && b.kind === 'edges') {
         const k = Number(a.key.slice(1));
         x0 = k === 0 ? profiles[c.i].min : b.edges[k - 1];
@@ -387,7 +441,15 @@ async function analyseTarget(
         value = a.n > 0 ? k / a.n : 0;
         ({ lo, hi } = wilson(k, a.n));
       }
-      return { label, ...(x0 !== undefined ? { x0 } : {}), ...(x1 !== undefined ? { x1 } : {}), count: a.n, value, lo, hi };
+      return {
+        label,
+        ...(x0 !== undefined ? { x0 } : {}),
+        ...(x1 !== undefined ? { x1 } : {}),
+        count: a.n,
+        value,
+        lo,
+        hi,
+      };
     });
     const p = profiles[c.i];
     const ft: FeatureTarget = {
@@ -396,7 +458,11 @@ async function analyseTarget(
       bins,
       strength: 0,
       metric: 'auc',
-      pairs: { pairs: toNum(rel[`p_${c.i}`]), feature: toNum(rel[`pf_${c.i}`]), target: toNum(rel[`pt_${c.i}`]) },
+      pairs: {
+        pairs: toNum(rel[`p_${c.i}`]),
+        feature: toNum(rel[`pf_${c.i}`]),
+        target: toNum(rel[`pt_${c.i}`]),
+      },
     };
     const r = opt(rel[`r_${c.i}`]);
     if (r !== undefined) ft.corr = r;

@@ -10,7 +10,15 @@
 import { quoteIdent } from '../data/tableName.ts';
 
 /** How a DuckDB type is handled. */
-export type Family = 'float' | 'integer' | 'decimal' | 'boolean' | 'datetime' | 'datetimetz' | 'string' | 'other';
+export type Family =
+  | 'float'
+  | 'integer'
+  | 'decimal'
+  | 'boolean'
+  | 'datetime'
+  | 'datetimetz'
+  | 'string'
+  | 'other';
 
 export interface Col {
   /** Position in the table (the alias suffix). */
@@ -23,7 +31,8 @@ export interface Col {
 export function familyOf(type: string): Family {
   const t = type.toUpperCase().trim();
   if (/^(FLOAT|DOUBLE|REAL|FLOAT4|FLOAT8)$/.test(t)) return 'float';
-  if (/^U?(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|INT1|INT2|INT4|INT8|LONG|SHORT)$/.test(t)) return 'integer';
+  if (/^U?(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|INT1|INT2|INT4|INT8|LONG|SHORT)$/.test(t))
+    return 'integer';
   if (/^(DECIMAL|NUMERIC)/.test(t)) return 'decimal';
   if (t === 'BOOLEAN' || t === 'BOOL') return 'boolean';
   if (t === 'TIMESTAMPTZ' || t === 'TIMESTAMP WITH TIME ZONE') return 'datetimetz';
@@ -136,7 +145,9 @@ export function duplicatesSql(table: string): string {
 }
 
 /** The probabilities asked of `quantile_cont`: the reported ones and the deciles used for target bins. */
-export const QUANTILE_PROBS = [0.01, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99];
+export const QUANTILE_PROBS = [
+  0.01, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99,
+];
 
 /** One row: `q_<col>_<k>` = `quantile_cont(value, QUANTILE_PROBS[k])` for each numeric/datetime column. */
 export function quantilesSql(table: string, cols: readonly Col[]): string | null {
@@ -144,7 +155,9 @@ export function quantilesSql(table: string, cols: readonly Col[]): string | null
   if (numeric.length === 0) return null;
   const probs = `[${QUANTILE_PROBS.join(', ')}]`;
   const inner = numeric.map((c) => `quantile_cont(${numExpr(c)}, ${probs}) AS q_${c.i}`).join(',\n  ');
-  const outer = numeric.flatMap((c) => QUANTILE_PROBS.map((_, k) => `${d(`q_${c.i}[${k + 1}]`)} AS q_${c.i}_${k}`));
+  const outer = numeric.flatMap((c) =>
+    QUANTILE_PROBS.map((_, k) => `${d(`q_${c.i}[${k + 1}]`)} AS q_${c.i}_${k}`),
+  );
   return `SELECT ${outer.join(', ')}\nFROM (SELECT ${inner} FROM ${quoteIdent(table)})`;
 }
 
@@ -212,7 +225,9 @@ export function binKeyExpr(b: FeatureBinning): string {
   }
   if (b.kind === 'values') return `(CASE WHEN ${k} IS NULL THEN 'm' ELSE 'v:' || ${textExpr(b.col)} END)`;
   const list = b.categories.map(str).join(', ');
-  const inList = b.categories.length ? `WHEN ${textExpr(b.col)} IN (${list}) THEN 'c:' || ${textExpr(b.col)} ` : '';
+  const inList = b.categories.length
+    ? `WHEN ${textExpr(b.col)} IN (${list}) THEN 'c:' || ${textExpr(b.col)} `
+    : '';
   return `(CASE WHEN ${k} IS NULL THEN 'm' ${inList}ELSE 'o' END)`;
 }
 
@@ -236,7 +251,11 @@ export function targetYExpr(t: TargetSpec): string | null {
  * with `s` = Σy, `ss` = Σy² and `x` = min(feature value) as DOUBLE (null for categories).
  * Multiclass: rows `(f, b, x, k, n)` with `k` the class (text).
  */
-export function targetBinsSql(table: string, target: TargetSpec, features: readonly FeatureBinning[]): string | null {
+export function targetBinsSql(
+  table: string,
+  target: TargetSpec,
+  features: readonly FeatureBinning[],
+): string | null {
   if (features.length === 0) return null;
   const t = quoteIdent(table);
   const y = targetYExpr(target);

@@ -62,7 +62,8 @@ export function warningsFor(profile: Profile): Warning[] {
       severity: share > 0.01 ? 'warn' : 'info',
       message: `${n(profile.duplicateRows)} row${profile.duplicateRows === 1 ? '' : 's'} repeat an earlier row exactly`,
       evidence: `${n(rows)} rows, ${n(rows - profile.duplicateRows)} distinct (${pct(share)} duplicates)`,
-      suggestion: 'De-duplicate with SELECT DISTINCT, or check the join that produced this table for fan-out.',
+      suggestion:
+        'De-duplicate with SELECT DISTINCT, or check the join that produced this table for fan-out.',
     });
   }
 
@@ -77,7 +78,12 @@ export function warningsFor(profile: Profile): Warning[] {
         suggestion: 'Exclude it from model features; use it only to join or de-duplicate.',
       });
     }
-    if (c.present > 0 && c.topShare >= THRESHOLDS.constantShare && c.semantic !== 'identifier' && c.name !== target) {
+    if (
+      c.present > 0 &&
+      c.topShare >= THRESHOLDS.constantShare &&
+      c.semantic !== 'identifier' &&
+      c.name !== target
+    ) {
       const top = c.topValues[0];
       const constant = c.distinct === 1;
       out.push({
@@ -86,7 +92,9 @@ export function warningsFor(profile: Profile): Warning[] {
         severity: constant ? 'warn' : 'info',
         message: constant ? `"${c.name}" is constant` : `"${c.name}" is nearly constant`,
         evidence: `"${top?.value}" in ${n(top?.count ?? 0)} of ${n(c.present)} present values (${pct(c.topShare)}); ${n(c.distinct)} distinct`,
-        suggestion: constant ? 'Drop it: it carries no information.' : 'Drop it, or keep it only if the rare values matter.',
+        suggestion: constant
+          ? 'Drop it: it carries no information.'
+          : 'Drop it, or keep it only if the rare values matter.',
       });
     }
     if (rows > 0 && c.missing / rows > THRESHOLDS.missingShare) {
@@ -124,7 +132,8 @@ export function warningsFor(profile: Profile): Warning[] {
         severity: 'danger',
         message: `"${c.name}" is later than the prediction time "${profile.target?.predictionTime}" in most rows`,
         evidence: `${n(a.rows)} of ${n(a.comparable)} rows (${pct(a.share)}) have ${c.name} > ${profile.target?.predictionTime}`,
-        suggestion: 'Information from the future: drop it, or only use values known before the prediction time.',
+        suggestion:
+          'Information from the future: drop it, or only use values known before the prediction time.',
       });
     }
   }
@@ -139,7 +148,8 @@ export function warningsFor(profile: Profile): Warning[] {
         severity: 'warn',
         message: `Target "${t.column}" is imbalanced: class "${minority.value}" is ${pct(t.minorityShare)} of rows`,
         evidence: t.classes.map((c) => `${c.value}: ${n(c.count)}`).join(', '),
-        suggestion: 'Use stratified splits and judge models by PR-AUC or recall at a threshold, not accuracy.',
+        suggestion:
+          'Use stratified splits and judge models by PR-AUC or recall at a threshold, not accuracy.',
       });
     }
     for (const f of t.features) {

@@ -1,5 +1,5 @@
 /** Test fixtures for the profiler: a seeded PRNG, native DuckDB as the `run` function, table builders. */
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { RunSql } from '../profile.ts';
 
 /** mulberry32: small, seeded, good enough for fixtures. */

@@ -115,7 +115,12 @@ describe('profileTable: statistics against plain-TS computations', () => {
     db = await openDb();
     rows = makeRows();
     await createTable(db, 'mixed data', SCHEMA, rows.map(toValues));
-    p = await profileTable(db.run, 'mixed data', SCHEMA.map(([name, type]) => ({ name, type })), { target: 'y' });
+    p = await profileTable(
+      db.run,
+      'mixed data',
+      SCHEMA.map(([name, type]) => ({ name, type })),
+      { target: 'y' },
+    );
   });
   afterAll(() => db.close());
   const col = (name: string) => {
@@ -251,7 +256,10 @@ describe('profileTable: statistics against plain-TS computations', () => {
     }
     // AUC of the bin rate as a score, by brute force over all (positive, negative) pairs.
     const rate = new Map([...groups].map(([k, ys]) => [k, mean(ys)]));
-    const scored = rows.map((r) => ({ s: rate.get(r.cat === null || r.cat.trim() === '' ? 'missing' : r.cat)!, y: r.y }));
+    const scored = rows.map((r) => ({
+      s: rate.get(r.cat === null || r.cat.trim() === '' ? 'missing' : r.cat)!,
+      y: r.y,
+    }));
     let wins = 0;
     let pairs = 0;
     for (const a of scored)
@@ -270,7 +278,13 @@ describe('profileTable: statistics against plain-TS computations', () => {
     expect(fx.bins.at(-1)!.count).toBe(rows.filter((r) => !present(r.x)).length);
     expect(t.features[0].column).toBe('x');
     const both = rows.filter((r) => present(r.x));
-    expect(fx.corr).toBeCloseTo(pearson(both.map((r) => r.x as number), both.map((r) => r.y)), 9);
+    expect(fx.corr).toBeCloseTo(
+      pearson(
+        both.map((r) => r.x as number),
+        both.map((r) => r.y),
+      ),
+      9,
+    );
     // The target itself is not a feature.
     expect(t.features.some((f) => f.column === 'y')).toBe(false);
   });
@@ -279,16 +293,33 @@ describe('profileTable: statistics against plain-TS computations', () => {
     const c = p.correlations!;
     expect(c.columns).toEqual(['x', 'k', 'y', 'amount']);
     const both = rows.filter((r) => present(r.x) && r.k !== null);
-    expect(c.matrix[0][1]).toBeCloseTo(pearson(both.map((r) => r.x as number), both.map((r) => r.k as number)), 9);
+    expect(c.matrix[0][1]).toBeCloseTo(
+      pearson(
+        both.map((r) => r.x as number),
+        both.map((r) => r.k as number),
+      ),
+      9,
+    );
     const ka = rows.filter((r) => r.k !== null);
-    expect(c.matrix[3][1]).toBeCloseTo(pearson(ka.map((r) => r.amount), ka.map((r) => r.k as number)), 9);
+    expect(c.matrix[3][1]).toBeCloseTo(
+      pearson(
+        ka.map((r) => r.amount),
+        ka.map((r) => r.k as number),
+      ),
+      9,
+    );
     expect(c.matrix[1][1]).toBe(1);
   });
 
   it('regression target: bin means with t bands and η² from groups', async () => {
-    const r = await profileTable(db.run, 'mixed data', SCHEMA.map(([name, type]) => ({ name, type })), {
-      target: 'amount',
-    });
+    const r = await profileTable(
+      db.run,
+      'mixed data',
+      SCHEMA.map(([name, type]) => ({ name, type })),
+      {
+        target: 'amount',
+      },
+    );
     const t = r.target!;
     expect(t.task).toBe('regression');
     const fk = t.features.find((f) => f.column === 'k')!;
@@ -316,9 +347,14 @@ describe('profileTable: statistics against plain-TS computations', () => {
   });
 
   it('multiclass target: mutual information from the contingency table', async () => {
-    const r = await profileTable(db.run, 'mixed data', SCHEMA.map(([name, type]) => ({ name, type })), {
-      target: 'cat',
-    });
+    const r = await profileTable(
+      db.run,
+      'mixed data',
+      SCHEMA.map(([name, type]) => ({ name, type })),
+      {
+        target: 'cat',
+      },
+    );
     const t = r.target!;
     expect(t.task).toBe('multiclass');
     const fk = t.features.find((f) => f.column === 'k')!;
@@ -336,7 +372,7 @@ describe('profileTable: statistics against plain-TS computations', () => {
     let mi = 0;
     for (const [key, c] of joint) {
       const [a, b] = key.split('|');
-      mi += (c / n) * Math.log2((c / n) / ((pk.get(a)! / n) * (pc.get(b)! / n)));
+      mi += (c / n) * Math.log2(c / n / ((pk.get(a)! / n) * (pc.get(b)! / n)));
     }
     let h = 0;
     for (const c of pc.values()) h -= (c / n) * Math.log2(c / n);
@@ -361,13 +397,38 @@ describe('stats helpers: known answers', () => {
     expect(m.hi - 3).toBeCloseTo(2.776 * (Math.sqrt(2.5) / Math.sqrt(5)), 3);
   });
   it('AUC from bins: perfect, random, ties', () => {
-    expect(binnedAuc([{ n: 10, pos: 0 }, { n: 10, pos: 10 }])).toBe(1);
+    expect(
+      binnedAuc([
+        { n: 10, pos: 0 },
+        { n: 10, pos: 10 },
+      ]),
+    ).toBe(1);
     expect(binnedAuc([{ n: 10, pos: 5 }])).toBe(0.5);
-    expect(binnedAuc([{ n: 4, pos: 1 }, { n: 4, pos: 3 }])).toBeCloseTo((3 * 3 + 0.5 * 3 * 1 + 0.5 * 1 * 3) / 16, 12);
+    expect(
+      binnedAuc([
+        { n: 4, pos: 1 },
+        { n: 4, pos: 3 },
+      ]),
+    ).toBeCloseTo((3 * 3 + 0.5 * 3 * 1 + 0.5 * 1 * 3) / 16, 12);
   });
   it('mutual information and η² extremes', () => {
-    expect(mutualInformation([[5, 0], [0, 5]]).u).toBeCloseTo(1, 12);
-    expect(mutualInformation([[5, 5], [5, 5]]).mi).toBeCloseTo(0, 12);
-    expect(etaSquared([{ n: 2, s: 2, ss: 2 }, { n: 2, s: 6, ss: 18 }])).toBe(1);
+    expect(
+      mutualInformation([
+        [5, 0],
+        [0, 5],
+      ]).u,
+    ).toBeCloseTo(1, 12);
+    expect(
+      mutualInformation([
+        [5, 5],
+        [5, 5],
+      ]).mi,
+    ).toBeCloseTo(0, 12);
+    expect(
+      etaSquared([
+        { n: 2, s: 2, ss: 2 },
+        { n: 2, s: 6, ss: 18 },
+      ]),
+    ).toBe(1);
   });
 });

@@ -14,8 +14,7 @@ const START = Date.UTC(2021, 0, 1);
 
 function churnRows(seed: number, n: number) {
   const r = rng(seed);
-  const hex = () =>
-    Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('');
+  const hex = () => Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('');
   const out = [];
   for (let i = 0; i < n; i++) {
     const snapshot = START + Math.floor(r() * 300 * 24) * 3_600_000;
@@ -77,13 +76,26 @@ describe('warningsFor', () => {
   beforeAll(async () => {
     db = await openDb();
     const rows = churnRows(7, 2000);
-    await createTable(db, 'planted', PLANTED, rows.map((r) => values(r, PLANTED)));
-    await createTable(db, 'clean', CLEAN, rows.map((r) => values(r, CLEAN)));
+    await createTable(
+      db,
+      'planted',
+      PLANTED,
+      rows.map((r) => values(r, PLANTED)),
+    );
+    await createTable(
+      db,
+      'clean',
+      CLEAN,
+      rows.map((r) => values(r, CLEAN)),
+    );
   });
   afterAll(() => db.close());
 
   it('the planted-leak table raises exactly the planted warnings', async () => {
-    const p = await profileTable(db.run, 'planted', cols(PLANTED), { target: 'churned', predictionTime: 'snapshot_at' });
+    const p = await profileTable(db.run, 'planted', cols(PLANTED), {
+      target: 'churned',
+      predictionTime: 'snapshot_at',
+    });
     expect(codes(p)).toEqual(
       [
         'identifier:customer_id',
@@ -118,7 +130,10 @@ describe('warningsFor', () => {
   });
 
   it('the clean table raises no warning', async () => {
-    const p = await profileTable(db.run, 'clean', cols(CLEAN), { target: 'churned', predictionTime: 'snapshot_at' });
+    const p = await profileTable(db.run, 'clean', cols(CLEAN), {
+      target: 'churned',
+      predictionTime: 'snapshot_at',
+    });
     expect(warningsFor(p)).toEqual([]);
     // Without a target and prediction time too.
     expect(warningsFor(await profileTable(db.run, 'clean', cols(CLEAN)))).toEqual([]);
@@ -144,11 +159,18 @@ describe('warningsFor', () => {
     for (let i = 0; i < 10; i++) rows.push([...rows[i * 7]]);
     await createTable(db, 'quality', schema, rows);
     const p = await profileTable(db.run, 'quality', cols(schema), { target: 'fraud' });
-    expect(codes(p)).toEqual(['duplicates:', 'high-cardinality:city', 'imbalance:fraud', 'missing:mostly_null']);
+    expect(codes(p)).toEqual([
+      'duplicates:',
+      'high-cardinality:city',
+      'imbalance:fraud',
+      'missing:mostly_null',
+    ]);
     const w = warningsFor(p);
     expect(w.find((x) => x.code === 'duplicates')!.message).toBe('10 rows repeat an earlier row exactly');
     const miss = p.columns[0];
-    expect(w.find((x) => x.code === 'missing')!.evidence).toBe(`${miss.missing} of 1,010 rows missing (${miss.nulls} NULL)`);
+    expect(w.find((x) => x.code === 'missing')!.evidence).toBe(
+      `${miss.missing} of 1,010 rows missing (${miss.nulls} NULL)`,
+    );
     expect(p.target!.minorityShare).toBeLessThan(0.05);
   });
 });
