@@ -151,7 +151,10 @@ export function makeDataPager(data: Pick<DataApi, 'page'>, info: TableInfo): Tab
     columns: info.columns.map((c) => ({ name: c.name, type: c.type })),
     rowCount: info.rowCount,
     async page(offset, limit, orderBy) {
-      const res = await data.page({ table: info.name, offset, limit, ...(orderBy ? { orderBy } : {}) });
+      // Copy the sort spec into a plain object: it may be a Svelte $state proxy, which
+      // postMessage cannot clone (the page request would fail with a DataCloneError).
+      const sort = orderBy ? { orderBy: { column: orderBy.column, desc: orderBy.desc } } : {};
+      const res = await data.page({ table: info.name, offset, limit, ...sort });
       return arrowToRows(res.arrow).rows;
     },
   };
