@@ -4,6 +4,7 @@
  */
 import { quoteIdent } from '../core/data/tableName.ts';
 import type { CellKindDef } from '../core/cells/types.ts';
+import { dataRefSchema } from '../core/notebook/schema.ts';
 import type { DataRef } from '../core/notebook/types.ts';
 
 export interface SourceConfig extends Record<string, unknown> {
@@ -15,25 +16,14 @@ export interface SourceConfig extends Record<string, unknown> {
 }
 
 function parseRef(ref: unknown): DataRef {
-  const r = ref as Record<string, unknown> | null;
-  if (!r || typeof r !== 'object') throw new Error('source cell: "ref" must be an object');
-  switch (r.type) {
-    case 'bundled':
-      if (typeof r.id !== 'string') throw new Error('source cell: bundled ref needs an "id"');
-      return { type: 'bundled', id: r.id };
-    case 'file':
-      if (typeof r.name !== 'string' || typeof r.size !== 'number' || typeof r.sha256 !== 'string') {
-        throw new Error('source cell: file ref needs "name", "size" and "sha256"');
-      }
-      return { type: 'file', name: r.name, size: r.size, sha256: r.sha256 };
-    case 'url':
-      if (typeof r.url !== 'string' || !/^https?:\/\//i.test(r.url)) {
-        throw new Error('source cell: url ref needs an http(s) "url"');
-      }
-      return { type: 'url', url: r.url };
-    default:
-      throw new Error(`source cell: unknown ref type "${String(r.type)}" (bundled, file or url)`);
+  const r = dataRefSchema.safeParse(ref);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(
+      `source cell: ref${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
+  return r.data;
 }
 
 export const sourceCell: CellKindDef<SourceConfig> = {

@@ -251,7 +251,7 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
       const x = need('x', 'an x column');
       const xi = quoteIdent(x.name);
       const xk = columnKind(x.type);
-      const value = reduced(spec.y ? col(spec.y) : undefined);
+      const value = reduced(spec.y && spec.aggregate !== 'count' ? col(spec.y) : undefined);
       const sel: string[] = [];
       const conds = [`${xi} IS NOT NULL`];
       let xAxis: AxisKind;
@@ -311,7 +311,7 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
       if (!isNumber(xk))
         throw new Error(`A histogram needs a numeric x; "${x.name}" is ${x.type} (try a bar or line chart)`);
       const xi = quoteIdent(x.name);
-      const value = reduced(spec.y ? col(spec.y) : undefined);
+      const value = reduced(spec.y && spec.aggregate !== 'count' ? col(spec.y) : undefined);
       ctes.push(
         `hs AS (SELECT min(${xi}) AS lo, max(${xi}) AS hi FROM f)`,
         `hw AS (SELECT ${niceStepSql('lo', 'hi', spec.bins, xk === 'integer')} AS w, lo FROM hs)`,
@@ -386,7 +386,7 @@ export function chartQuery(spec: ChartSpec, table: string, columns: readonly Cha
     case 'heatmap': {
       const x = need('x', 'an x column');
       const y = need('y', 'a y column');
-      const value = reduced(spec.color ? col(spec.color) : undefined);
+      const value = reduced(spec.color && spec.aggregate !== 'count' ? col(spec.color) : undefined);
       const sel: string[] = [];
       const conds: string[] = [];
       const from = ['f'];

@@ -44,6 +44,8 @@ export interface ProfileOptions {
   predictionTime?: string;
   /** Histogram bins per numeric column (default 20). */
   maxBins?: number;
+  /** Above this many rows quantiles are approximate (`approx_quantile`, t-digest); default 1,000,000. */
+  exactQuantileRows?: number;
   /** Most numeric columns in the correlation matrix (default 20). */
   maxCorrelationColumns?: number;
 }
@@ -142,7 +144,7 @@ export async function profileTable(
   const rows = toNum(basic.n);
   const [dupRow] = await q(duplicatesSql(table));
   const numericCols = cols.filter((c) => hasNumericStats(c.family));
-  const [quant] = await q(quantilesSql(table, numericCols));
+  const [quant] = await q(quantilesSql(table, numericCols, rows > (opts.exactQuantileRows ?? 1_000_000)));
   const topRows = await q(topValuesSql(table, cols));
   const exRows = await q(examplesSql(table, cols));
 
@@ -432,10 +434,11 @@ async function analyseTarget(
       let lo: number;
       let hi: number;
       if (spec.task === 'regression') {
+        // A mean cannot leave the target's range: clamp the t band to [min, max].
         const m = meanInterval(a.n, a.s, a.ss);
         value = m.mean;
-        lo = m.lo;
-        hi = m.hi;
+        lo = Math.max(m.lo, tp.min ?? m.lo);
+        hi = Math.min(m.hi, tp.max ?? m.hi);
       } else {
         const k = spec.task === 'binary' ? a.s : (a.byClass.get(focus ?? '') ?? 0);
         value = a.n > 0 ? k / a.n : 0;

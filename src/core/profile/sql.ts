@@ -149,12 +149,16 @@ export const QUANTILE_PROBS = [
   0.01, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99,
 ];
 
-/** One row: `q_<col>_<k>` = `quantile_cont(value, QUANTILE_PROBS[k])` for each numeric/datetime column. */
-export function quantilesSql(table: string, cols: readonly Col[]): string | null {
+/**
+ * One row: `q_<col>_<k>` = `quantile_cont(value, QUANTILE_PROBS[k])` for each numeric/datetime column
+ * (exact, linear interpolation), or `approx_quantile` (t-digest) when `approx` (large tables).
+ */
+export function quantilesSql(table: string, cols: readonly Col[], approx = false): string | null {
   const numeric = cols.filter((c) => numExpr(c) !== null);
   if (numeric.length === 0) return null;
   const probs = `[${QUANTILE_PROBS.join(', ')}]`;
-  const inner = numeric.map((c) => `quantile_cont(${numExpr(c)}, ${probs}) AS q_${c.i}`).join(',\n  ');
+  const fn = approx ? 'approx_quantile' : 'quantile_cont';
+  const inner = numeric.map((c) => `${fn}(${numExpr(c)}, ${probs}) AS q_${c.i}`).join(',\n  ');
   const outer = numeric.flatMap((c) =>
     QUANTILE_PROBS.map((_, k) => `${d(`q_${c.i}[${k + 1}]`)} AS q_${c.i}_${k}`),
   );

@@ -29,7 +29,10 @@ export interface TopValue {
 }
 
 export interface Quantiles {
-  /** `quantile_cont` (linear interpolation) at 1, 5, 25, 50, 75, 95 and 99 %. Epoch ms for datetimes. */
+  /**
+   * `quantile_cont` (linear interpolation) at 1, 5, 25, 50, 75, 95 and 99 %; `approx_quantile` above
+   * 1,000,000 rows (see `ProfileOptions.exactQuantileRows`). Epoch ms for datetimes.
+   */
   p01: number;
   p05: number;
   p25: number;
@@ -93,7 +96,7 @@ export interface TargetBin {
   count: number;
   /** Classification: share of rows in the bin whose target is the focus class. Regression: mean target. */
   value: number;
-  /** 95 % confidence interval of `value` (Wilson for rates; t for means). */
+  /** 95 % confidence interval of `value` (Wilson for rates; t for means, clamped to the target's range). */
   lo: number;
   hi: number;
 }

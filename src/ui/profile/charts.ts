@@ -167,7 +167,7 @@ export function rateChart(f: FeatureTarget, t: TargetProfile, w = 560): Element 
     y: {
       label: yLabel,
       grid: true,
-      ...(rate ? { percent: true, domain: [0, Math.min(1, Math.max(...data.map((d) => d.hi)) * 1.05)] } : {}),
+      ...(rate ? { percent: true, zero: true } : {}),
     },
     marks: [
       Plot.ruleY([overall], { stroke: MUTED, strokeDasharray: '4 3' }),
