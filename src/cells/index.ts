@@ -9,6 +9,7 @@ import { profileCell } from './profile.ts';
 import { sourceCell } from './source.ts';
 import { sqlCell } from './sql.ts';
 import { tableCell } from './table.ts';
+import { trainCell } from './train.ts';
 
 let done = false;
 export function registerBuiltinCells(): void {
@@ -20,4 +21,5 @@ export function registerBuiltinCells(): void {
   registerCellKind(tableCell);
   registerCellKind(profileCell);
   registerCellKind(chartCell);
+  registerCellKind(trainCell);
 }

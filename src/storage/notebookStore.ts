@@ -26,11 +26,16 @@ let dbPromise: Promise<IDBPDatabase<BenchtopDB>> | undefined;
 
 /** One connection for the page; the schema version bumps when a store is added. */
 export function benchtopDb(): Promise<IDBPDatabase<BenchtopDB>> {
-  dbPromise ??= openDB<BenchtopDB>('benchtop', 1, {
+  dbPromise ??= openDB<BenchtopDB>('benchtop', 2, {
     upgrade(db) {
-      db.createObjectStore('notebooks', { keyPath: 'id' });
-      db.createObjectStore('files', { keyPath: 'sha256' });
-      db.createObjectStore('settings');
+      // Each store is created only when missing, so an upgrade from any earlier version works.
+      if (!db.objectStoreNames.contains('notebooks')) db.createObjectStore('notebooks', { keyPath: 'id' });
+      if (!db.objectStoreNames.contains('files')) db.createObjectStore('files', { keyPath: 'sha256' });
+      if (!db.objectStoreNames.contains('settings')) db.createObjectStore('settings');
+      // v2: training runs (src/storage/runStore.ts), by id, indexed by notebook.
+      const raw = db as unknown as IDBPDatabase;
+      if (!raw.objectStoreNames.contains('runs'))
+        raw.createObjectStore('runs', { keyPath: 'id' }).createIndex('notebookId', 'notebookId');
     },
   });
   return dbPromise;

@@ -12,6 +12,7 @@ import ProfileView from './ProfileView.svelte';
 import SourceView from './SourceView.svelte';
 import SqlView from './SqlView.svelte';
 import TableCellView from './TableCellView.svelte';
+import TrainView from './TrainView.svelte';
 import UnknownView from './UnknownView.svelte';
 
 export interface CellViewProps {
@@ -26,6 +27,7 @@ const views: Record<string, Component<CellViewProps>> = {
   table: TableCellView,
   profile: ProfileView,
   chart: ChartView,
+  train: TrainView,
 };
 
 export function cellView(kind: string): Component<CellViewProps> {
