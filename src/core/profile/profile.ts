@@ -1,25 +1,39 @@
 /**
  * Profile a table through an injected `run(sql)` (DuckDB-WASM in the browser, native DuckDB in tests).
- * A handful of batched queries whatever the column count: basic stats (one wide aggregate),
- * duplicates, quantiles, histograms (UNION ALL), top values (UNION ALL), examples, and with a target:
- * classes, per-bin target stats (UNION ALL), feature–target relations, plus the correlation matrix.
+ * A handful of batched queries whatever the column count: basic stats (one wide aggregate), per-column
+ * value counts (one GROUP BY per column, materialised once and read for distinct counts, top values,
+ * histograms and quantiles), duplicates, examples, and with a target: classes, per-bin target stats
+ * (UNION ALL), feature–target relations, plus the correlation matrix.
+ *
+ * Large tables (more than `approxRows` rows): a hash sample of about `sampleRows` rows is materialised
+ * once in an internal table (dropped at the end) for the duplicate estimate, the target bins, and the
+ * top values and quantiles of columns with more than `exactDistinctMax` distinct values; see types.ts
+ * for what is estimated and how it is marked.
  */
+import { quoteIdent } from '../data/tableName.ts';
 import {
   basicStatsSql,
   type BinSpec,
   type Col,
   classesSql,
   correlationSql,
+  createSampleSql,
+  DISTINCT_SLICE,
   duplicatesSql,
+  estimatedStatsSql,
   examplesSql,
   type FeatureBinning,
+  type GroupedSpec,
+  groupedStatsSql,
   hasNumericStats,
   histogramSql,
   isNumberFamily,
   isTimeFamily,
   makeCols,
   QUANTILE_PROBS,
+  quantileRanks,
   quantilesSql,
+  sampleCountsSql,
   type TargetSpec,
   targetBinsSql,
   targetRelationsSql,
@@ -32,9 +46,11 @@ import type {
   FeatureTarget,
   HistogramBin,
   Profile,
+  Quantiles,
   SemanticType,
   TargetBin,
   TargetProfile,
+  TopValue,
 } from './types.ts';
 
 export type RunSql = (sql: string) => Promise<Record<string, unknown>[]>;
@@ -44,11 +60,22 @@ export interface ProfileOptions {
   predictionTime?: string;
   /** Histogram bins per numeric column (default 20). */
   maxBins?: number;
-  /** Above this many rows quantiles are approximate (`approx_quantile`, t-digest); default 1,000,000. */
-  exactQuantileRows?: number;
+  /** Above this many rows some numbers are estimates from a row sample (types.ts); default 1,000,000. */
+  approxRows?: number;
+  /** Rows of that sample (about; default 250,000). */
+  sampleRows?: number;
+  /**
+   * Large tables: columns with more distinct values than this (estimated first) get an estimated distinct
+   * count and sampled top values and quantiles instead of a GROUP BY over every value; default 500,000.
+   */
+  exactDistinctMax?: number;
   /** Most numeric columns in the correlation matrix (default 20). */
   maxCorrelationColumns?: number;
 }
+
+export const DEFAULT_APPROX_ROWS = 1_000_000;
+export const DEFAULT_SAMPLE_ROWS = 250_000;
+export const DEFAULT_EXACT_DISTINCT_MAX = 500_000;
 
 /** Names that say "identifier": `id`, `*_id`, `id_*`, `*Id`, `uuid`, `guid`, `*_key`. */
 export const ID_NAME = /(^|[_\s.-])(id|uuid|guid|key)$|^(id|uuid|guid)([_\s.-]|$)|[a-z]Id$/i;
@@ -74,9 +101,15 @@ function width(type: string): number {
   return 8;
 }
 
+/** Estimated distinct counts are within ~1 %: "all distinct" allows 3 %. */
+const APPROX_ALL_DISTINCT = 0.97;
+
 function semanticOf(c: Col, s: Omit<ColumnProfile, 'semantic' | 'semanticReason'>): [SemanticType, string] {
   const uniq = s.present > 0 ? s.distinct / s.present : 0;
-  const uniqPct = `${(uniq * 100).toFixed(uniq > 0.999 && uniq < 1 ? 2 : 1)} % distinct`;
+  const uniqPct = `${s.approximate?.distinct ? '≈ ' : ''}${(uniq * 100).toFixed(uniq > 0.999 && uniq < 1 ? 2 : 1)} % distinct`;
+  const allDistinct = s.approximate?.distinct
+    ? s.distinct >= APPROX_ALL_DISTINCT * s.present
+    : s.distinct === s.present;
   const idName = ID_NAME.test(c.name);
   if (c.family === 'boolean') return ['boolean', 'BOOLEAN type'];
   if (isTimeFamily(c.family)) return ['datetime', `${c.type} type`];
@@ -88,7 +121,7 @@ function semanticOf(c: Col, s: Omit<ColumnProfile, 'semantic' | 'semanticReason'
     if (
       c.family === 'integer' &&
       s.present >= 50 &&
-      s.distinct === s.present &&
+      allDistinct &&
       s.max !== undefined &&
       s.min !== undefined &&
       s.max - s.min + 1 === s.present
@@ -103,8 +136,11 @@ function semanticOf(c: Col, s: Omit<ColumnProfile, 'semantic' | 'semanticReason'
   const len = s.meanLength ?? 0;
   if (len > 40 || (len > 20 && uniq > 0.5))
     return ['text', `mean length ${len.toFixed(0)} characters; ${uniqPct}`];
-  if (s.present >= 50 && s.distinct === s.present) return ['identifier', 'every value distinct'];
-  return ['categorical', `${s.distinct.toLocaleString('en-US')} distinct values`];
+  if (s.present >= 50 && allDistinct) return ['identifier', 'every value distinct'];
+  return [
+    'categorical',
+    `${s.approximate?.distinct ? '≈ ' : ''}${s.distinct.toLocaleString('en-US')} distinct values`,
+  ];
 }
 
 /** Histogram bins: one per integer when the range is small, else `maxBins` equal-width bins. */
@@ -114,6 +150,41 @@ function binSpec(c: Col, min: number, max: number, maxBins: number): BinSpec {
     return { col: c, lo: min - 0.5, width: 1, bins: max - min + 1 };
   return { col: c, lo: min, width: (max - min) / maxBins, bins: maxBins };
 }
+
+const byCountThenValue = (a: TopValue, b: TopValue) =>
+  b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+
+function toQuantiles(at: (p: number) => number): Quantiles {
+  return {
+    p01: at(0.01),
+    p05: at(0.05),
+    p25: at(0.25),
+    p50: at(0.5),
+    p75: at(0.75),
+    p95: at(0.95),
+    p99: at(0.99),
+  };
+}
+/**
+ * A rough distinct count of a column from its sample (`d` distinct of `n` present values; `present` in
+ * the table), only to decide whether counting exactly is affordable: the D for which `n` draws from D
+ * equally frequent values show `d` distinct on average, d = D·(1 − e^(−n/D)); capped at `present`.
+ */
+export function distinctFromSample(d: number, n: number, present: number): number {
+  if (!(n > 0) || !(d > 0)) return 0;
+  if (d >= n) return present;
+  let lo = d;
+  let hi = present;
+  if (hi * -Math.expm1(-n / hi) <= d) return present;
+  for (let i = 0; i < 60 && hi - lo > 1; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid * -Math.expm1(-n / mid) < d) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+const DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 export async function profileTable(
   run: RunSql,
@@ -139,143 +210,259 @@ export async function profileTable(
       throw new Error(`Prediction-time column "${p.name}" is ${p.type}, not a date or timestamp`);
   }
 
-  // 1. Basic stats, duplicates, quantiles, top values, examples.
+  // 1. Basic stats (one pass): counts, missing, min/max/mean/std, text shape, distinct estimates.
   const [basic] = await q(basicStatsSql(table, cols));
   const rows = toNum(basic.n);
-  const [dupRow] = await q(duplicatesSql(table));
-  const numericCols = cols.filter((c) => hasNumericStats(c.family));
-  const [quant] = await q(quantilesSql(table, numericCols, rows > (opts.exactQuantileRows ?? 1_000_000)));
-  const topRows = await q(topValuesSql(table, cols));
-  const exRows = await q(examplesSql(table, cols));
+  const large = rows > (opts.approxRows ?? DEFAULT_APPROX_ROWS);
+  const exactDistinctMax = opts.exactDistinctMax ?? DEFAULT_EXACT_DISTINCT_MAX;
 
-  const profiles: ColumnProfile[] = [];
-  const deciles = new Map<number, number[]>();
-  for (const c of cols) {
+  // Text columns' empty strings (hence missing/present), mean length and hex share arrive with the
+  // per-column value counts (step 3 or 4): setText fills them in.
+  const bases: Omit<ColumnProfile, 'semantic' | 'semanticReason'>[] = cols.map((c) => {
     const nonNull = toNum(basic[`nn_${c.i}`]);
     const nulls = rows - nonNull;
     const nans = c.family === 'float' ? toNum(basic[`nan_${c.i}`]) : 0;
-    const empty = c.family === 'string' ? toNum(basic[`emp_${c.i}`]) : 0;
-    const missing = nulls + nans + empty;
-    const present = rows - missing;
-    const topValues = topRows
-      .filter((r) => toNum(r.c) === c.i)
-      .map((r) => ({ value: String(r.v), count: toNum(r.n) }))
-      .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-    const examples: string[] = [];
-    for (const r of exRows) {
-      const v = r[`e_${c.i}`];
-      if (v !== null && v !== undefined && !examples.includes(String(v))) examples.push(String(v));
-      if (examples.length === 3) break;
-    }
+    const missing = nulls + nans;
     const base: Omit<ColumnProfile, 'semantic' | 'semanticReason'> = {
       name: c.name,
       sqlType: c.type,
       nulls,
       nans,
-      empty,
+      empty: 0,
       missing,
       missingPct: rows > 0 ? (missing / rows) * 100 : 0,
-      present,
-      distinct: toNum(basic[`d_${c.i}`]),
-      topValues,
-      topShare: present > 0 && topValues.length ? topValues[0].count / present : 0,
-      examples,
+      present: rows - missing,
+      distinct: 0,
+      topValues: [],
+      topShare: 0,
+      examples: [],
     };
-    if (c.family === 'string' || c.family === 'other') {
-      base.meanLength = opt(basic[`len_${c.i}`]) ?? 0;
-      base.hexShare = present > 0 ? toNum(basic[`hex_${c.i}`]) / present : 0;
-    }
     if (hasNumericStats(c.family)) {
       base.min = opt(basic[`mn_${c.i}`]);
       base.max = opt(basic[`mx_${c.i}`]);
       base.mean = opt(basic[`av_${c.i}`]);
       base.std = opt(basic[`sd_${c.i}`]);
-      const qs = QUANTILE_PROBS.map((_, k) => opt(quant?.[`q_${c.i}_${k}`]));
-      if (qs.every((x) => x !== undefined)) {
-        const at = (p: number) => qs[QUANTILE_PROBS.indexOf(p)] as number;
-        base.quantiles = {
-          p01: at(0.01),
-          p05: at(0.05),
-          p25: at(0.25),
-          p50: at(0.5),
-          p75: at(0.75),
-          p95: at(0.95),
-          p99: at(0.99),
-        };
-        deciles.set(
-          c.i,
-          [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].map((p) => at(p)),
-        );
-      }
     }
-    const [semantic, semanticReason] = semanticOf(c, base);
-    profiles.push({ ...base, semantic, semanticReason });
-  }
-
-  // 2. Histograms for numeric and datetime columns.
-  const specs: BinSpec[] = [];
-  for (const c of numericCols) {
-    const p = profiles[c.i];
-    if (p.min !== undefined && p.max !== undefined && Number.isFinite(p.min) && Number.isFinite(p.max))
-      specs.push(binSpec(c, p.min, p.max, maxBins));
-  }
-  const histRows = await q(histogramSql(table, specs));
-  for (const s of specs) {
-    const counts = new Array<number>(s.bins).fill(0);
-    for (const r of histRows) if (toNum(r.c) === s.col.i) counts[toNum(r.b)] = toNum(r.n);
-    const hist: HistogramBin[] = counts.map((count, k) => ({
+    return base;
+  });
+  const setText = (c: Col, empty: number, meanLength: number | undefined, hex: number) => {
+    const b = bases[c.i];
+    if (c.family === 'string') {
+      b.empty = empty;
+      b.missing = b.nulls + b.nans + empty;
+      b.missingPct = rows > 0 ? (b.missing / rows) * 100 : 0;
+      b.present = rows - b.missing;
+    }
+    if (c.family === 'string' || c.family === 'other') {
+      b.meanLength = meanLength ?? 0;
+      b.hexShare = b.present > 0 ? hex / b.present : 0;
+    }
+  };
+  const specOf = (c: Col): BinSpec | undefined => {
+    const b = bases[c.i];
+    if (!hasNumericStats(c.family) || b.min === undefined || b.max === undefined) return undefined;
+    if (!Number.isFinite(b.min) || !Number.isFinite(b.max)) return undefined;
+    return binSpec(c, b.min, b.max, maxBins);
+  };
+  const setHistogram = (s: BinSpec, counts: number[]) => {
+    bases[s.col.i].histogram = counts.map((count, k) => ({
       x0: s.lo + k * s.width,
       x1: s.lo + (k + 1) * s.width,
       count,
-    }));
-    profiles[s.col.i].histogram = hist;
-  }
-
-  // 3. Memory estimate.
-  let memoryBytes = 0;
-  for (const c of cols) {
-    const p = profiles[c.i];
-    if (c.family === 'string' || c.family === 'other')
-      memoryBytes += rows * 16 + (p.meanLength ?? 0) * p.present;
-    else memoryBytes += rows * width(c.type);
-  }
-
-  // 4. Correlation matrix of numeric columns (not identifiers, not constant).
-  const corrCols = cols
-    .filter(
-      (c) =>
-        isNumberFamily(c.family) && profiles[c.i].semantic !== 'identifier' && profiles[c.i].distinct > 1,
-    )
-    .slice(0, opts.maxCorrelationColumns ?? 20);
-  let correlations: Correlations | undefined;
-  const [corrRow] = await q(correlationSql(table, corrCols));
-  if (corrRow) {
-    const matrix = corrCols.map((a) =>
-      corrCols.map((b) => {
-        if (a.i === b.i) return 1;
-        const [x, y] = a.i < b.i ? [a, b] : [b, a];
-        return opt(corrRow[`r_${x.i}_${y.i}`]) ?? null;
-      }),
-    );
-    correlations = { columns: corrCols.map((c) => c.name), matrix };
-  }
-
-  // 5. Target analysis.
-  let target: TargetProfile | undefined;
-  if (opts.target) target = await analyseTarget(q, table, cols, profiles, opts, deciles, maxBins);
-
-  return {
-    table,
-    rows,
-    columnCount: cols.length,
-    duplicateRows: toNum(dupRow.dup),
-    memoryBytes: Math.round(memoryBytes),
-    columns: profiles,
-    ...(target ? { target } : {}),
-    ...(correlations ? { correlations } : {}),
-    queries,
-    ms: Math.round(performance.now() - t0),
+    })) satisfies HistogramBin[];
   };
+  const deciles = new Map<number, number[]>();
+  const setQuantiles = (c: Col, at: (p: number) => number | undefined) => {
+    const qs = QUANTILE_PROBS.map(at);
+    if (!qs.every((x) => x !== undefined && Number.isFinite(x))) return;
+    const get = (p: number) => qs[QUANTILE_PROBS.indexOf(p)] as number;
+    bases[c.i].quantiles = toQuantiles(get);
+    deciles.set(c.i, DECILES.map(get));
+  };
+
+  let sample: string | undefined;
+  try {
+    // 2. Large tables: the row sample, once; the duplicate estimate from it.
+    let sampleRows = 0;
+    let every = 1;
+    let duplicateRows: number;
+    /** Large tables: per column, present and distinct values in the sample. */
+    let sc: Record<string, unknown> = {};
+    if (large) {
+      every = Math.max(2, Math.ceil(rows / Math.max(1, opts.sampleRows ?? DEFAULT_SAMPLE_ROWS)));
+      sample = `__benchtop_profile_sample_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`;
+      await q(createSampleSql(table, sample, cols, every));
+      [sc] = await q(sampleCountsSql(sample, cols));
+      sampleRows = toNum(sc.n);
+      duplicateRows = toNum(sc.dup) * every;
+    } else {
+      const [dupRow] = await q(duplicatesSql(table));
+      duplicateRows = toNum(dupRow.dup);
+    }
+
+    /** Large tables: columns whose values (estimated from the sample) are too many to count cheaply. */
+    const estimated = (c: Col) =>
+      large &&
+      distinctFromSample(toNum(sc[`ds_${c.i}`]), toNum(sc[`ps_${c.i}`]), bases[c.i].present) >
+        exactDistinctMax;
+
+    // 3. Per-column value counts: exact distinct counts, top values, histograms and quantiles.
+    const exactCols = cols.filter((c) => !estimated(c));
+    const grouped: GroupedSpec[] = exactCols.map((c) => {
+      const spec: GroupedSpec = { col: c, top: 10 };
+      const bins = specOf(c);
+      if (bins) spec.bins = bins;
+      const n = bases[c.i].present;
+      if (hasNumericStats(c.family) && n > 0)
+        spec.ranks = QUANTILE_PROBS.flatMap((p) => {
+          const r = quantileRanks(n, p);
+          return [r.lo, r.hi];
+        });
+      return spec;
+    });
+    const groupRows = await q(groupedStatsSql(table, grouped));
+    for (const g of grouped) {
+      const c = g.col;
+      const b = bases[c.i];
+      const mine = groupRows.filter((r) => toNum(r.c) === c.i);
+      const atRank = new Map<number, number>();
+      const counts = g.bins ? new Array<number>(g.bins.bins).fill(0) : [];
+      let empty = 0;
+      let meanLength: number | undefined;
+      let hex = 0;
+      for (const r of mine) {
+        const kind = String(r.kind);
+        if (kind === 'd') {
+          b.distinct = toNum(r.a);
+          empty = opt(r.b) ?? 0;
+        } else if (kind === 'l') {
+          meanLength = opt(r.a);
+          hex = opt(r.b) ?? 0;
+        } else if (kind === 't') b.topValues.push({ value: String(r.v), count: toNum(r.a) });
+        else if (kind === 'h') counts[toNum(r.a)] = toNum(r.b);
+        else if (kind === 'q') atRank.set(toNum(r.a), toNum(r.b));
+      }
+      setText(c, c.family === 'string' ? empty : 0, meanLength, hex);
+      b.topValues.sort(byCountThenValue);
+      if (g.bins) setHistogram(g.bins, counts);
+      if (g.ranks)
+        setQuantiles(c, (p) => {
+          const r = quantileRanks(b.present, p);
+          const lo = atRank.get(r.lo);
+          const hi = atRank.get(r.hi);
+          if (lo === undefined || hi === undefined) return undefined;
+          return r.lo === r.hi ? lo : lo + (hi - lo) * (r.h - r.lo);
+        });
+    }
+
+    // 4. Large tables, columns with very many values: estimated distinct count; top values and
+    //    quantiles from the sample; exact histograms.
+    const estCols = cols.filter(estimated);
+    if (sample && estCols.length) {
+      const topRows = await q(topValuesSql(sample, estCols));
+      const [quant] = await q(quantilesSql(sample, estCols));
+      const specs = estCols.map(specOf).filter((s): s is BinSpec => s !== undefined);
+      const histRows = await q(histogramSql(table, specs));
+      const [est] = await q(estimatedStatsSql(table, estCols));
+      for (const c of estCols) {
+        const b = bases[c.i];
+        setText(c, opt(est[`emp_${c.i}`]) ?? 0, opt(est[`len_${c.i}`]), opt(est[`hex_${c.i}`]) ?? 0);
+        b.distinct = Math.min(b.present, Math.round(toNum(est[`ds_${c.i}`]) * DISTINCT_SLICE));
+        const inSample = toNum(sc[`ps_${c.i}`]);
+        const scale = inSample > 0 ? b.present / inSample : 0;
+        b.topValues = topRows
+          .filter((r) => toNum(r.c) === c.i)
+          .map((r) => ({ value: String(r.v), count: Math.round(toNum(r.n) * scale) }))
+          .sort(byCountThenValue);
+        b.approximate = { distinct: 'hash-slice', topValues: 'sampled' };
+        if (hasNumericStats(c.family)) {
+          setQuantiles(c, (p) => opt(quant?.[`q_${c.i}_${QUANTILE_PROBS.indexOf(p)}`]));
+          if (b.quantiles) b.approximate.quantiles = 'sampled';
+        }
+      }
+      for (const s of specs) {
+        const counts = new Array<number>(s.bins).fill(0);
+        for (const r of histRows) if (toNum(r.c) === s.col.i) counts[toNum(r.b)] = toNum(r.n);
+        setHistogram(s, counts);
+      }
+    }
+
+    // 5. Examples, top share, semantic types.
+    const exRows = await q(examplesSql(table, cols));
+    const profiles: ColumnProfile[] = cols.map((c) => {
+      const b = bases[c.i];
+      for (const r of exRows) {
+        const v = r[`e_${c.i}`];
+        if (v !== null && v !== undefined && !b.examples.includes(String(v))) b.examples.push(String(v));
+        if (b.examples.length === 3) break;
+      }
+      b.topShare = b.present > 0 && b.topValues.length ? Math.min(1, b.topValues[0].count / b.present) : 0;
+      const [semantic, semanticReason] = semanticOf(c, b);
+      return { ...b, semantic, semanticReason };
+    });
+
+    // 6. Memory estimate.
+    let memoryBytes = 0;
+    for (const c of cols) {
+      const p = profiles[c.i];
+      if (c.family === 'string' || c.family === 'other')
+        memoryBytes += rows * 16 + (p.meanLength ?? 0) * p.present;
+      else memoryBytes += rows * width(c.type);
+    }
+
+    // 7. Correlation matrix of numeric columns (not identifiers, not constant).
+    const corrCols = cols
+      .filter(
+        (c) =>
+          isNumberFamily(c.family) && profiles[c.i].semantic !== 'identifier' && profiles[c.i].distinct > 1,
+      )
+      .slice(0, opts.maxCorrelationColumns ?? 20);
+    let correlations: Correlations | undefined;
+    const [corrRow] = await q(correlationSql(table, corrCols));
+    if (corrRow) {
+      const matrix = corrCols.map((a) =>
+        corrCols.map((b) => {
+          if (a.i === b.i) return 1;
+          const [x, y] = a.i < b.i ? [a, b] : [b, a];
+          return opt(corrRow[`r_${x.i}_${y.i}`]) ?? null;
+        }),
+      );
+      correlations = { columns: corrCols.map((c) => c.name), matrix };
+    }
+
+    // 8. Target analysis.
+    let target: TargetProfile | undefined;
+    if (opts.target)
+      target = await analyseTarget(
+        q,
+        table,
+        cols,
+        profiles,
+        opts,
+        deciles,
+        maxBins,
+        sample ? { table: sample, rows: sampleRows, fraction: rows > 0 ? sampleRows / rows : 0 } : undefined,
+      );
+
+    return {
+      table,
+      rows,
+      columnCount: cols.length,
+      duplicateRows,
+      memoryBytes: Math.round(memoryBytes),
+      columns: profiles,
+      ...(large ? { approximate: { sampleRows, every, duplicates: 'sampled' as const } } : {}),
+      ...(target ? { target } : {}),
+      ...(correlations ? { correlations } : {}),
+      queries,
+      ms: Math.round(performance.now() - t0),
+    };
+  } finally {
+    if (sample) {
+      queries++;
+      await run(`DROP TABLE IF EXISTS ${quoteIdent(sample)}`).catch(() => undefined);
+    }
+  }
 }
 
 function fmtEdge(x: number, time: boolean): string {
@@ -295,6 +482,8 @@ async function analyseTarget(
   opts: ProfileOptions,
   deciles: Map<number, number[]>,
   maxBins: number,
+  /** Large tables: the row sample the per-bin statistics come from. */
+  sample?: { table: string; rows: number; fraction: number },
 ): Promise<TargetProfile> {
   const tc = cols.find((c) => c.name === opts.target) as Col;
   const tp = profiles[tc.i];
@@ -344,12 +533,23 @@ async function analyseTarget(
     if (p.distinct <= 10 || c.family === 'boolean') return { col: c, kind: 'values' };
     return { col: c, kind: 'categories', categories: p.topValues.slice(0, 10).map((v) => v.value) };
   });
-  const binRows = await q(targetBinsSql(table, spec, binnings));
+  const binRows = await q(targetBinsSql(sample?.table ?? table, spec, binnings));
   const future = opts.predictionTime
     ? cols.filter((c) => isTimeFamily(c.family) && c.name !== opts.predictionTime && c.name !== tc.name)
     : [];
   const pt = opts.predictionTime ? cols.find((c) => c.name === opts.predictionTime) : undefined;
-  const [rel] = await q(targetRelationsSql(table, spec, features, future, pt));
+  // Distinct (feature, target) pairs need a hash table of every pair: on large tables, count them only
+  // where a one-to-one mapping is possible. Over rows where both are present the feature has between
+  // distinct − (rows where only the target is missing) and distinct values, likewise the target; a
+  // mapping needs those ranges to meet (5 % slack for estimated distinct counts).
+  const mayMap = (c: Col) => {
+    const f = profiles[c.i];
+    return (
+      f.distinct - tp.missing <= tp.distinct * 1.05 + 1 && tp.distinct - f.missing <= f.distinct * 1.05 + 1
+    );
+  };
+  const pairFeatures = sample ? features.filter(mayMap) : features;
+  const [rel = {}] = await q(targetRelationsSql(table, spec, pairFeatures, features, future, pt));
 
   for (const c of future) {
     const rowsAfter = toNum(rel[`fa_${c.i}`]);
@@ -461,12 +661,13 @@ async function analyseTarget(
       bins,
       strength: 0,
       metric: 'auc',
-      pairs: {
+    };
+    if (pairFeatures.includes(c))
+      ft.pairs = {
         pairs: toNum(rel[`p_${c.i}`]),
         feature: toNum(rel[`pf_${c.i}`]),
         target: toNum(rel[`pt_${c.i}`]),
-      },
-    };
+      };
     const r = opt(rel[`r_${c.i}`]);
     if (r !== undefined) ft.corr = r;
     if (spec.task === 'binary') {
@@ -491,6 +692,7 @@ async function analyseTarget(
   const tRows = tp.present;
   const result: TargetProfile = { column: tc.name, task: spec.task, rows: tRows, features: out };
   if (opts.predictionTime) result.predictionTime = opts.predictionTime;
+  if (sample) result.sample = { rows: sample.rows, fraction: sample.fraction };
   if (classes) {
     result.classes = classes;
     result.minorityShare = tRows > 0 ? Math.min(...classes.map((c) => c.count)) / tRows : 0;

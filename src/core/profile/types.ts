@@ -9,6 +9,11 @@
  * - Shares are fractions in [0, 1]; `…Pct` fields are percentages in [0, 100].
  * - All numbers are computed by SQL in DuckDB (aggregations, binning); JS only combines the small
  *   aggregated results (e.g. AUC from per-bin counts).
+ * - Exact by default. Above `ProfileOptions.approxRows` rows (default 1,000,000) a few numbers are
+ *   estimates, and say so: `Profile.approximate`, `ColumnProfile.approximate`, `TargetProfile.sample`.
+ *   Everything not marked there is still exact (row and missing counts, min/max/mean/std, correlations,
+ *   and for columns with at most `ProfileOptions.exactDistinctMax` distinct values their distinct
+ *   count, top values, quantiles and histogram).
  */
 
 /** What a column holds, for a human and for choosing statistics. */
@@ -30,8 +35,9 @@ export interface TopValue {
 
 export interface Quantiles {
   /**
-   * `quantile_cont` (linear interpolation) at 1, 5, 25, 50, 75, 95 and 99 %; `approx_quantile` above
-   * 1,000,000 rows (see `ProfileOptions.exactQuantileRows`). Epoch ms for datetimes.
+   * As `quantile_cont` (linear interpolation) at 1, 5, 25, 50, 75, 95 and 99 %. Epoch ms for datetimes.
+   * Exact, except for high-cardinality columns of large tables (`ColumnProfile.approximate.quantiles`):
+   * `quantile_cont` over the row sample.
    */
   p01: number;
   p05: number;
@@ -61,7 +67,7 @@ export interface ColumnProfile {
   missingPct: number;
   /** Non-missing values. */
   present: number;
-  /** Distinct non-missing values (exact). */
+  /** Distinct non-missing values (exact unless `approximate.distinct`). */
   distinct: number;
   /** Numeric and datetime columns: over non-missing values (epoch ms for datetimes). */
   min?: number;
@@ -84,6 +90,17 @@ export interface ColumnProfile {
   examples: string[];
   /** Datetime columns, when a prediction time is set: rows where this column > the prediction time. */
   afterPredictionTime?: { rows: number; comparable: number; share: number };
+  /**
+   * Only on large tables (more than `ProfileOptions.approxRows` rows) and only for columns with more than
+   * `ProfileOptions.exactDistinctMax` distinct values (estimated), where exact answers need a hash table
+   * of every value: which of this column's numbers are estimates (absent = all exact).
+   * - `distinct: 'hash-slice'`: distinct values whose hash is 0 mod 32, × 32 (relative error about
+   *   √(32 / distinct): < 1 % above 500,000 values); capped at `present`.
+   * - `topValues: 'sampled'`: the most frequent values of the row sample, counts scaled to the table
+   *   (× present / present in the sample); `topShare` likewise.
+   * - `quantiles: 'sampled'`: `quantile_cont` over the row sample (the histogram stays exact).
+   */
+  approximate?: { distinct?: 'hash-slice'; topValues?: 'sampled'; quantiles?: 'sampled' };
 }
 
 export interface TargetBin {
@@ -124,9 +141,12 @@ export interface FeatureTarget {
   /**
    * Over rows where both are present: distinct (feature, target) pairs, distinct feature values,
    * distinct target values. pairs = feature ⇒ the target is a function of the feature; pairs = target
-   * ⇒ the feature is a function of the target.
+   * ⇒ the feature is a function of the target. Always exact (over the whole table). On large tables
+   * (`TargetProfile.sample`) it is only counted where a one-to-one mapping is possible: where the
+   * feature's and the target's distinct counts, less the rows where only the other is missing, are
+   * within 5 % of each other; absent otherwise (the counts alone rule the mapping out).
    */
-  pairs: { pairs: number; feature: number; target: number };
+  pairs?: { pairs: number; feature: number; target: number };
 }
 
 export interface TargetProfile {
@@ -143,6 +163,13 @@ export interface TargetProfile {
   /** Regression: mean of the target. */
   mean?: number;
   predictionTime?: string;
+  /**
+   * Large tables only (more than `ProfileOptions.approxRows` rows): the per-bin statistics (`bins`: counts,
+   * rates/means and their intervals) and the strengths computed from them (AUC, η², mutual information)
+   * come from this uniform row sample (`Profile.approximate`), so bin counts are counts in the sample.
+   * The target's classes, `rows`, `mean`, `corr`, `pairs` and `afterPredictionTime` stay exact.
+   */
+  sample?: { rows: number; fraction: number };
   /** Features (every column except the target, the prediction time and identifier-like/constant columns), strongest first. */
   features: FeatureTarget[];
 }
@@ -157,8 +184,23 @@ export interface Profile {
   table: string;
   rows: number;
   columnCount: number;
-  /** Rows minus distinct rows: how many rows repeat an earlier row exactly. */
+  /**
+   * Rows minus distinct rows: how many rows repeat an earlier row exactly. Exact, except on large tables
+   * (`approximate.duplicates`).
+   */
   duplicateRows: number;
+  /**
+   * Present when the table has more than `ProfileOptions.approxRows` rows (default 1,000,000): the row
+   * sample behind the estimated numbers. The sample is the rows whose hash of the whole row is 0 modulo
+   * `every` (about 250,000 rows; deterministic, independent of row order; identical rows are all in or
+   * all out), materialised once per profile run in an internal table (`__benchtop_profile_sample_…`,
+   * hidden from the table list) and dropped afterwards.
+   * - `duplicates: 'sampled'`: `duplicateRows` = duplicates within the sample × `every` (unbiased,
+   *   because identical rows fall in the same sample; 0 when the table has none).
+   * - Target analysis bins: see `TargetProfile.sample`.
+   * - Per column: see `ColumnProfile.approximate`.
+   */
+  approximate?: { sampleRows: number; every: number; duplicates: 'sampled' };
   /** Rough in-memory size: fixed-width types by width, strings by mean length + 16 bytes. */
   memoryBytes: number;
   columns: ColumnProfile[];

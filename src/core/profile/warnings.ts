@@ -31,7 +31,7 @@ const pct = (x: number) => {
 
 /** Whether a feature is an exact function of the target (and vice versa), or linearly identical to it. */
 export function isTargetFunction(f: FeatureTarget): { yes: boolean; evidence: string } {
-  const { pairs, feature, target } = f.pairs;
+  const { pairs, feature, target } = f.pairs ?? { pairs: 0, feature: 0, target: 0 };
   if (feature >= 2 && pairs === feature && pairs === target) {
     return {
       yes: true,
@@ -60,8 +60,10 @@ export function warningsFor(profile: Profile): Warning[] {
     out.push({
       code: 'duplicates',
       severity: share > 0.01 ? 'warn' : 'info',
-      message: `${n(profile.duplicateRows)} row${profile.duplicateRows === 1 ? '' : 's'} repeat an earlier row exactly`,
-      evidence: `${n(rows)} rows, ${n(rows - profile.duplicateRows)} distinct (${pct(share)} duplicates)`,
+      message: `${profile.approximate ? 'About ' : ''}${n(profile.duplicateRows)} row${profile.duplicateRows === 1 ? '' : 's'} repeat an earlier row exactly`,
+      evidence: profile.approximate
+        ? `${n(rows)} rows; estimated from a ${n(profile.approximate.sampleRows)}-row sample (1 in ${profile.approximate.every}, identical rows sampled together): ≈ ${pct(share)} duplicates`
+        : `${n(rows)} rows, ${n(rows - profile.duplicateRows)} distinct (${pct(share)} duplicates)`,
       suggestion:
         'De-duplicate with SELECT DISTINCT, or check the join that produced this table for fan-out.',
     });
