@@ -1,7 +1,7 @@
 /**
- * Build apache-arrow vectors from plain JS column arrays (from JSON parsing or hyparquet), writing the
+ * Build apache-arrow vectors from plain JS column arrays (from JSON parsing), writing the
  * buffers directly with `makeData` rather than through arrow's row builders: the builders are several
- * times slower on the 3M-row Parquet case. Pure (no DOM), unit-tested in Node.
+ * times slower on large inputs. Pure (no DOM), unit-tested in Node.
  */
 import {
   Bool,
@@ -59,7 +59,7 @@ function validity(values: ArrayLike<unknown>): Validity {
   return { nullBitmap: bitmap, nullCount };
 }
 
-/** JSON.stringify that survives bigint (hyparquet returns INT64 inside nested values as bigint). */
+/** JSON.stringify that survives bigint. */
 export function jsonString(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 }

@@ -50,7 +50,7 @@ export function lineColumnAt(bytes: Uint8Array, offset: number): { line: number;
   return { line, column };
 }
 
-/** The message of anything thrown (DuckDB-WASM rejects with Error objects, hyparquet with Errors too). */
+/** The message of anything thrown (DuckDB-WASM rejects with Error objects, parquet-wasm sometimes with strings). */
 export function rawMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);

@@ -86,10 +86,14 @@ function latin1Char(b: number): string {
 }
 
 /**
- * Checks shared by every text format (CSV, TSV, JSON, NDJSON): empty, foreign binary, NUL bytes, UTF-8.
- * `kind` is the word used in messages ("CSV", "JSON"). Returns the bytes without a BOM.
+ * The O(1)-ish part of `checkText`: empty, only a BOM, only blank lines (stops at the first other byte),
+ * a foreign binary format. Returns the bytes without a BOM and whether there was one.
  */
-export function checkText(fileName: string, raw: Uint8Array, kind: string): Uint8Array {
+export function checkTextQuick(
+  fileName: string,
+  raw: Uint8Array,
+  kind: string,
+): { bytes: Uint8Array; hadBom: boolean } {
   if (raw.length === 0) throw new DataError({ file: fileName, message: 'the file is empty (0 bytes).' });
   const { bytes, hadBom } = stripBom(raw);
   if (bytes.length === 0 && hadBom) {
@@ -102,6 +106,11 @@ export function checkText(fileName: string, raw: Uint8Array, kind: string): Uint
     throw new DataError({ file: fileName, message: 'the file contains only blank lines (it is empty).' });
   const foreign = detectForeign(bytes);
   if (foreign) throw new DataError({ file: fileName, message: `looks like ${foreign}, not a ${kind} file.` });
+  return { bytes, hadBom };
+}
+
+/** The linear part of `checkText` (BOM already stripped): NUL bytes, then invalid UTF-8. */
+export function checkTextBytes(fileName: string, bytes: Uint8Array, kind: string, hadBom: boolean): void {
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     const { line, column } = lineColumnAt(bytes, nul);
@@ -127,6 +136,15 @@ export function checkText(fileName: string, raw: Uint8Array, kind: string): Uint
         `(${hex} would be "${latin1Char(b)}" there). Re-save it as UTF-8 (e.g. "CSV UTF-8" in Excel).`,
     });
   }
+}
+
+/**
+ * Checks shared by every text format (CSV, TSV, JSON, NDJSON): empty, foreign binary, NUL bytes, UTF-8.
+ * `kind` is the word used in messages ("CSV", "JSON"). Returns the bytes without a BOM.
+ */
+export function checkText(fileName: string, raw: Uint8Array, kind: string): Uint8Array {
+  const { bytes, hadBom } = checkTextQuick(fileName, raw, kind);
+  checkTextBytes(fileName, bytes, kind, hadBom);
   return bytes;
 }
 
@@ -163,14 +181,37 @@ export function detectDelimiter(bytes: Uint8Array): string {
   return best;
 }
 
+/**
+ * The first `lines` physical lines of `bytes` (through the line break that ends the last of them), or
+ * all of `bytes` when it has no more lines than that.
+ */
+export function firstLines(bytes: Uint8Array, lines: number): Uint8Array {
+  let at = -1;
+  for (let n = 0; n < lines; n++) {
+    at = bytes.indexOf(LF, at + 1);
+    if (at < 0) return bytes;
+  }
+  return bytes.subarray(0, at + 1);
+}
+
 const showDelimiter = (d: string): string => (d === '\t' ? 'tab' : `"${d}"`);
 
 /**
  * Full structural check of a CSV/TSV (BOM already stripped, text checks passed): quotes close, every
  * record has as many fields as the header, no absurd widths, header names are unique and non-empty,
  * and there is at least one data row. Follows RFC 4180 quoting (`""` inside quotes is a quote).
+ *
+ * `partial`: `bytes` is only the start of the file (cut after a line break), so the end of the bytes
+ * is not the end of the file: a quote still open there, a record cut off, or no data rows yet are not
+ * errors. Every error it does report, the check of the whole file reports too (perhaps preceded by
+ * one from further on in the text checks).
  */
-export function precheckCsv(fileName: string, bytes: Uint8Array, format: 'csv' | 'tsv'): CsvShape {
+export function precheckCsv(
+  fileName: string,
+  bytes: Uint8Array,
+  format: 'csv' | 'tsv',
+  partial = false,
+): CsvShape {
   const delimiter = format === 'tsv' ? '\t' : detectDelimiter(bytes);
   const d = delimiter.charCodeAt(0);
   const decoder = new TextDecoder();
@@ -286,7 +327,7 @@ export function precheckCsv(fileName: string, bytes: Uint8Array, format: 'csv' |
       recordEmpty = false;
     }
   }
-  if (inQuotes) {
+  if (inQuotes && !partial) {
     const { column } = lineColumnAt(bytes, quoteAt);
     throw new DataError({
       file: fileName,
@@ -295,7 +336,7 @@ export function precheckCsv(fileName: string, bytes: Uint8Array, format: 'csv' |
       message: 'a quoted value starts here but its closing quote is never found (unterminated quote).',
     });
   }
-  endRecord(bytes.length);
+  if (!partial) endRecord(bytes.length);
 
   const seen = new Map<string, number>();
   header.forEach((name, i) => {
@@ -320,7 +361,7 @@ export function precheckCsv(fileName: string, bytes: Uint8Array, format: 'csv' |
     }
     seen.set(key, i);
   });
-  if (dataRows === 0) {
+  if (dataRows === 0 && !partial) {
     throw new DataError({ file: fileName, message: 'the file has a header but no data rows.' });
   }
   return { delimiter, header, dataRows };

@@ -9,12 +9,36 @@ import { buildArrowTable } from './arrow.ts';
 import { DataError, rawMessage } from './errors.ts';
 import { parseJsonColumns } from './json.ts';
 import { openParquet } from './parquet.ts';
-import { type CsvShape, checkText, precheckCsv } from './precheck.ts';
+import {
+  type CsvShape,
+  checkText,
+  checkTextBytes,
+  checkTextQuick,
+  detectDelimiter,
+  firstLines,
+  precheckCsv,
+} from './precheck.ts';
 import { ARROW_FILE_MAGIC, isArrow, sniffFormat } from './sniff.ts';
 
 export type Prepared =
-  /** DuckDB reads it: `bytes` without BOM, checked; `shape` has the delimiter. */
-  | { kind: 'csv'; format: 'csv' | 'tsv'; bytes: Uint8Array; shape: CsvShape }
+  /**
+   * DuckDB reads it: `bytes` without BOM, split by `delimiter`. `check` runs the full byte-level checks
+   * (NUL bytes, UTF-8, quoting, field counts, header names) and throws the specific DataError; it has
+   * already run unless `deferCsvChecks` was asked for (then the caller runs it, e.g. while DuckDB reads).
+   */
+  | {
+      kind: 'csv';
+      format: 'csv' | 'tsv';
+      bytes: Uint8Array;
+      delimiter: string;
+      check: () => CsvShape;
+      /**
+       * The same checks on only the first HEAD_LINES lines (what DuckDB's type sniffer reads: a
+       * 100,000-field line there makes DuckDB-WASM run out of memory). When they find a problem this
+       * runs `check` so the error is exactly the one the whole file gives.
+       */
+      checkStart: () => void;
+    }
   /**
    * Decoded to Arrow: insert each chunk in order, an apache-arrow Table (JSON, Arrow files) or Arrow IPC
    * stream bytes (Parquet, one record batch each). Then apply `casts`, which may only be complete once
@@ -27,13 +51,54 @@ export type Prepared =
       casts: { column: string; type: string }[];
     };
 
-export function prepareIngest(fileName: string, bytes: Uint8Array, format?: FileFormat): Prepared {
+/** Lines `checkStart` looks at: DuckDB's CSV sniffer reads the first 20,480, and a margin. */
+export const HEAD_LINES = 24_576;
+
+export interface PrepareOptions {
+  /**
+   * CSV/TSV: run only the quick checks (empty, blank, foreign binary) now and leave the linear ones to
+   * `check()`, so the worker can scan the bytes while DuckDB is already reading them.
+   */
+  deferCsvChecks?: boolean;
+}
+
+export function prepareIngest(
+  fileName: string,
+  bytes: Uint8Array,
+  format?: FileFormat,
+  options: PrepareOptions = {},
+): Prepared {
   const f = format ?? sniffFormat(fileName, bytes);
   switch (f) {
     case 'csv':
     case 'tsv': {
-      const text = checkText(fileName, bytes, f === 'tsv' ? 'TSV' : 'CSV');
-      return { kind: 'csv', format: f, bytes: text, shape: precheckCsv(fileName, text, f) };
+      const kind = f === 'tsv' ? 'TSV' : 'CSV';
+      const { bytes: text, hadBom } = checkTextQuick(fileName, bytes, kind);
+      let shape: CsvShape | undefined;
+      const check = (): CsvShape => {
+        if (!shape) {
+          checkTextBytes(fileName, text, kind, hadBom);
+          shape = precheckCsv(fileName, text, f);
+        }
+        return shape;
+      };
+      const checkStart = (): void => {
+        const head = firstLines(text, HEAD_LINES);
+        if (head === text) {
+          check();
+          return;
+        }
+        try {
+          checkTextBytes(fileName, head, kind, hadBom);
+          precheckCsv(fileName, head, f, true);
+        } catch (e) {
+          check();
+          throw e;
+        }
+      };
+      if (!options.deferCsvChecks) check();
+      const delimiter = f === 'tsv' ? '\t' : detectDelimiter(text);
+      return { kind: 'csv', format: f, bytes: text, delimiter, check, checkStart };
     }
     case 'json':
     case 'ndjson': {
