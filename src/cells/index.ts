@@ -4,6 +4,7 @@
  */
 import { registerCellKind } from '../core/cells/registry.ts';
 import { chartCell } from './chart.ts';
+import { evaluateCell } from './evaluate.ts';
 import { markdownCell } from './markdown.ts';
 import { profileCell } from './profile.ts';
 import { sourceCell } from './source.ts';
@@ -22,4 +23,5 @@ export function registerBuiltinCells(): void {
   registerCellKind(profileCell);
   registerCellKind(chartCell);
   registerCellKind(trainCell);
+  registerCellKind(evaluateCell);
 }

@@ -7,6 +7,7 @@ import type { Component } from 'svelte';
 import type { CellRunState } from '../../automation.ts';
 import type { CellDoc } from '../../core/notebook/types.ts';
 import ChartView from './ChartView.svelte';
+import EvaluateView from './EvaluateView.svelte';
 import MarkdownView from './MarkdownView.svelte';
 import ProfileView from './ProfileView.svelte';
 import SourceView from './SourceView.svelte';
@@ -28,6 +29,7 @@ const views: Record<string, Component<CellViewProps>> = {
   profile: ProfileView,
   chart: ChartView,
   train: TrainView,
+  evaluate: EvaluateView,
 };
 
 export function cellView(kind: string): Component<CellViewProps> {
