@@ -19,6 +19,9 @@ import type { BenchContext, Suite, SuiteResult } from './lib/types.ts';
 
 const SUITES: Record<string, () => Promise<Suite>> = {
   ingest: async () => (await import('./suites/ingest.ts')).suite,
+  profile: async () => (await import('./suites/profile.ts')).suite,
+  gbdt: async () => (await import('./suites/gbdt.ts')).suite,
+  serve: async () => (await import('./suites/serve.ts')).suite,
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,7 +2,8 @@
  * Server configuration from the environment and the command line. Kept apart from the app so tests,
  * the bench and main.ts build the same config, and so a bad flag fails before anything listens.
  *
- * Env: HOST (127.0.0.1), PORT (8787), BENCHTOP_DIST (./dist), BENCHTOP_ALLOWED_HOSTS (comma list).
+ * Env: HOST (127.0.0.1), PORT (8787), BENCHTOP_DIST (./dist), BENCHTOP_ALLOWED_HOSTS (comma list);
+ * model server (loadModelConfig): BENCHTOP_MODELS, BENCHTOP_TOKEN, BENCHTOP_DEFAULT_MODEL, BENCHTOP_CORS_ORIGINS.
  * Flags `--host` and `--port` (either `--port 9000` or `--port=9000`) override the env.
  */
 import { readFileSync } from 'node:fs';
@@ -104,4 +105,45 @@ export function readVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Model-server settings, all from the environment (kept apart from `loadConfig`'s host/port/dist). */
+export interface ModelServerConfig {
+  /** Absolute path of the model store (BENCHTOP_MODELS, default ./models). */
+  modelsDir: string;
+  /** BENCHTOP_TOKEN, or undefined (main.ts then generates one and prints it). */
+  token?: string;
+  /** BENCHTOP_DEFAULT_MODEL: the model answering POST /predict. */
+  defaultModel?: string;
+  /** BENCHTOP_CORS_ORIGINS: comma list of extra origins (`https://app.example:8443`). */
+  corsOrigins: string[];
+}
+
+export function loadModelConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): ModelServerConfig {
+  const token = env.BENCHTOP_TOKEN?.trim();
+  if (token !== undefined && token !== '' && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('BENCHTOP_TOKEN must be at least 16 characters without spaces');
+  }
+  const defaultModel = env.BENCHTOP_DEFAULT_MODEL?.trim();
+  if (defaultModel && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(defaultModel)) {
+    throw new ConfigError(`BENCHTOP_DEFAULT_MODEL "${defaultModel}" is not a valid model name`);
+  }
+  const corsOrigins = (env.BENCHTOP_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter((o) => o.length > 0);
+  for (const o of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/i.test(o)) {
+      throw new ConfigError(`BENCHTOP_CORS_ORIGINS entry "${o}" must be an origin like https://host:port`);
+    }
+  }
+  return {
+    modelsDir: resolve(cwd, env.BENCHTOP_MODELS || 'models'),
+    token: token || undefined,
+    defaultModel: defaultModel || undefined,
+    corsOrigins,
+  };
 }

@@ -6,19 +6,47 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 /** Path prefixes whose responses are JSON. Routes added under these must keep that promise. */
-export const API_PREFIXES = ['/v1', '/healthz'] as const;
+export const API_PREFIXES = ['/v1', '/healthz', '/predict', '/openapi.json', '/metrics'] as const;
 
 export function isApiPath(path: string): boolean {
   return API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string };
+/** One offending input: `field` is a path such as `age`, `rows[3].city` or `(body)`. */
+export interface FieldProblem {
+  field: string;
+  problem: string;
 }
 
-export function jsonError(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
-  const body: ErrorBody = { error: { code, message } };
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: FieldProblem[] };
+}
+
+export function jsonError(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  fields?: FieldProblem[],
+): Response {
+  const body: ErrorBody = { error: fields ? { code, message, fields } : { code, message } };
   return c.json(body, status);
+}
+
+/**
+ * A client mistake found deep inside a handler (bad body, unknown model…). Route handlers throw it;
+ * app.onError turns it into the JSON error, never into a 500.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldProblem[],
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

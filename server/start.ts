@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type AppOptions, createApp } from './app.ts';
 import { DEFAULT_HOST } from './config.ts';
+import { ModelStore } from './store/store.ts';
 
 export interface StartOptions extends Omit<AppOptions, 'bindHost' | 'distDir'> {
   /** Default: ./dist under the current directory. */
@@ -17,6 +18,8 @@ export interface StartOptions extends Omit<AppOptions, 'bindHost' | 'distDir'> {
   host?: string;
   /** Default 0 (ephemeral): callers that want a fixed port (main.ts) say so. */
   port?: number;
+  /** Open the model store in this directory (ignored when `store` is given). */
+  modelsDir?: string;
 }
 
 export interface RunningServer {
@@ -24,6 +27,8 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
+  /** The model store the app serves. */
+  store: ModelStore;
   /** Stop accepting, let in-flight requests finish (up to a grace period), then resolve. */
   close(): Promise<void>;
 }
@@ -50,8 +55,10 @@ function urlHost(host: string): string {
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const distDir = resolve(opts.distDir ?? 'dist');
   if (!existsSync(join(distDir, 'index.html'))) throw new DistMissingError(distDir);
-  const { host = DEFAULT_HOST, port: wantedPort = 0, ...appOpts } = opts;
-  const app = createApp({ ...appOpts, distDir, bindHost: host });
+  const { host = DEFAULT_HOST, port: wantedPort = 0, modelsDir, ...appOpts } = opts;
+  const store =
+    appOpts.store ?? (modelsDir ? await ModelStore.open({ dir: resolve(modelsDir) }) : ModelStore.memory());
+  const app = createApp({ ...appOpts, store, distDir, bindHost: host });
 
   const server = await new Promise<Server>((resolveListen, rejectListen) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: wantedPort }) as Server;
@@ -80,5 +87,5 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     return closing;
   };
 
-  return { url: `http://${urlHost(host)}:${port}/`, host, port, close };
+  return { url: `http://${urlHost(host)}:${port}/`, host, port, store, close };
 }

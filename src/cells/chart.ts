@@ -6,7 +6,7 @@
  * and the headless runner writes as a file.
  */
 import type { CellKindDef } from '../core/cells/types.ts';
-import { type ChartRow, chartInfo, chartNote, renderChart, svgString } from '../core/chart/plot.ts';
+import type { ChartRow } from '../core/chart/plot.ts';
 import { type ChartSpec, defaultChartSpec, parseChartSpec } from '../core/chart/spec.ts';
 import { chartQuery } from '../core/chart/sql.ts';
 import { arrowToRows } from '../ui/components/arrowRows.ts';
@@ -37,6 +37,8 @@ export const chartCell: CellKindDef<ChartConfig> = {
     const { columns, rows: raw } = arrowToRows(res.arrow);
     const objects: ChartRow[] = raw.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
     const { sql, ...shape } = q;
+    // Observable Plot loads with the first chart, not with the app (keeps the first paint small).
+    const { chartInfo, chartNote, renderChart, svgString } = await import('../core/chart/plot.ts');
     const { info, rows } = chartInfo(shape, objects);
     if (rows.length === 0)
       throw new Error('Nothing to draw: no rows have values for the chosen columns (check the filters)');

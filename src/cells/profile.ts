@@ -7,7 +7,6 @@ import type { CellKindDef } from '../core/cells/types.ts';
 import { profileTable } from '../core/profile/profile.ts';
 import { warningsFor } from '../core/profile/warnings.ts';
 import { arrowToRows } from '../ui/components/arrowRows.ts';
-import { profileCharts } from '../ui/profile/charts.ts';
 
 export interface ProfileConfig extends Record<string, unknown> {
   input: string;
@@ -52,7 +51,9 @@ export const profileCell: CellKindDef<ProfileConfig> = {
       ...(config.predictionTime ? { predictionTime: config.predictionTime } : {}),
     });
     const warnings = warningsFor(profile);
-    const charts = typeof document !== 'undefined' ? profileCharts(profile) : [];
+    // Observable Plot loads with the first profile, not with the app.
+    const charts =
+      typeof document !== 'undefined' ? (await import('../ui/profile/charts.ts')).profileCharts(profile) : [];
     return { meta: { rows: profile.rows, columns: profile.columnCount, profile, warnings }, charts };
   },
 };

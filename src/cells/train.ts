@@ -37,7 +37,6 @@ import {
   type TableFingerprint,
 } from '../storage/runStore.ts';
 import { arrowToRows } from '../ui/components/arrowRows.ts';
-import { chartSvg, lossChart } from '../ui/train/charts.ts';
 
 export interface TrainConfig extends Record<string, unknown> {
   input: string;
@@ -167,10 +166,12 @@ const newRunId = () =>
   `run-${Date.now().toString(36)}-${Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
 
 /** The cell's result from a stored run (fresh or restored). */
-export function resultOf(
+export async function resultOf(
   run: RunRecord,
   restored: boolean,
-): { meta: Record<string, unknown>; charts: { name: string; svg: string }[] } {
+): Promise<{ meta: Record<string, unknown>; charts: { name: string; svg: string }[] }> {
+  // Observable Plot loads with the first chart, not with the app (keeps the first paint small).
+  const { chartSvg, lossChart } = await import('../ui/train/charts.ts');
   const charts =
     typeof document !== 'undefined' && run.lossCurve.length > 0
       ? [{ name: 'loss', svg: chartSvg(lossChart(run.lossCurve, { xLabel: stepLabel(run.config.family) })) }]

@@ -1,0 +1,114 @@
+/**
+ * Predictions with explanations for validated records, through the SAME `LoadedModel` the browser
+ * uses (src/core/ml/artifact.ts): `encodeRecords` (pipeline.transformRecord per row), the family's
+ * `predict` on the whole batch, and the family's `explain` (GBDT: TreeSHAP; linear: exact) per row.
+ *
+ * Contributions are per INPUT column: the encoded features' values are summed by `FeatureInfo.source`
+ * (one-hot levels, `__missing` indicators, datetime parts, TF-IDF terms fold onto their column), so
+ * `base + Σ contributions = the raw output` (log-odds for binary, the explained class's margin for
+ * multiclass, the value for regression). The top k by absolute value are returned, plus `rest`, the sum
+ * of the others, so the identity still holds.
+ */
+import { describePrediction } from '../src/core/ml/artifact.ts';
+import type { RecordWarning } from '../src/core/ml/pipeline/index.ts';
+import type { DeployedModel } from './store/store.ts';
+
+export type PredictionBody =
+  | { label: string; probability: number; probabilities: Record<string, number> }
+  | { label: string; probabilities: Record<string, number> }
+  | { value: number };
+
+export interface Contribution {
+  feature: string;
+  value: number;
+}
+
+export interface ExplanationBody {
+  /** The model's expected raw output (over the training data). */
+  base: number;
+  /** `log-odds` (binary), `margin` (multiclass: of `class`), `value` (regression). */
+  space: 'log-odds' | 'margin' | 'value';
+  /** Multiclass: the class explained (the predicted one). */
+  class?: string;
+  /** Top k input columns by |contribution|, signed, largest first. */
+  contributions: Contribution[];
+  /** Sum of the contributions not listed. */
+  rest: number;
+}
+
+export interface RowResult {
+  prediction: PredictionBody;
+  explanation?: ExplanationBody;
+  warnings: RecordWarning[];
+}
+
+export interface PredictOutcome {
+  results: RowResult[];
+  /** Raw model outputs per row (for the monitor and metrics). */
+  outputs: number[][];
+}
+
+/** Sum per-encoded-feature values onto their source columns, in input-schema order. */
+export function foldContributions(
+  values: ArrayLike<number>,
+  sources: readonly string[],
+  inputs: readonly string[],
+): Map<string, number> {
+  const out = new Map<string, number>(inputs.map((n) => [n, 0]));
+  for (let j = 0; j < values.length; j++) out.set(sources[j], (out.get(sources[j]) ?? 0) + values[j]);
+  return out;
+}
+
+export function topContributions(
+  folded: Map<string, number>,
+  k: number,
+): { contributions: Contribution[]; rest: number } {
+  const all = [...folded].map(([feature, value]) => ({ feature, value }));
+  all.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.feature.localeCompare(b.feature));
+  const contributions = all.slice(0, k);
+  let rest = 0;
+  for (const c of all.slice(k)) rest += c.value;
+  return { contributions, rest };
+}
+
+export async function predictRows(
+  m: DeployedModel,
+  rows: Record<string, unknown>[],
+  topK: number,
+): Promise<PredictOutcome> {
+  const { loaded, artifact } = m;
+  const { X, warnings } = loaded.encodeRecords(rows);
+  const p = await loaded.predictMatrix(X);
+  const sources = loaded.features.map((f) => f.source);
+  const inputs = artifact.inputSchema.map((f) => f.name);
+  const explain = topK > 0 && loaded.model.explain ? loaded.model.explain.bind(loaded.model) : undefined;
+  const results: RowResult[] = [];
+  const outputs: number[][] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const d = describePrediction(artifact.task, p, i, artifact.classes);
+    outputs.push(d.output);
+    let prediction: PredictionBody;
+    let classIndex = 0;
+    if (artifact.task === 'regression') prediction = { value: d.value! };
+    else if (artifact.task === 'binary') {
+      prediction = { label: d.label!, probability: d.output[0], probabilities: d.probabilities! };
+    } else {
+      prediction = { label: d.label!, probabilities: d.probabilities! };
+      classIndex = artifact.classes!.indexOf(d.label!);
+    }
+    const row: RowResult = { prediction, warnings: warnings[i] };
+    if (explain) {
+      const e = await explain(X, i, { classIndex });
+      const { contributions, rest } = topContributions(foldContributions(e.values, sources, inputs), topK);
+      row.explanation = {
+        base: e.base,
+        space: artifact.task === 'binary' ? 'log-odds' : artifact.task === 'multiclass' ? 'margin' : 'value',
+        ...(artifact.task === 'multiclass' ? { class: d.label! } : {}),
+        contributions,
+        rest,
+      };
+    }
+    results.push(row);
+  }
+  return { results, outputs };
+}

@@ -1,0 +1,197 @@
+/**
+ * The model API:
+ *   POST   /v1/models?name=<name>          deploy an artifact as the next version (token)
+ *   GET    /v1/models                      list: name, latest version, task, created
+ *   GET    /v1/models/{name}               input schema, metrics, versions, example
+ *   DELETE /v1/models/{name}               remove every version (token)
+ *   POST   /v1/models/{name}/predict       one record or {"rows": [...]} (≤ 1,000)
+ *   POST   /predict                        the same, on the default model
+ *   GET    /v1/models/{name}/drift         PSI / Jensen–Shannon of recent requests vs training
+ * Client mistakes are thrown as HttpError and answered by app.onError as JSON 4xx.
+ */
+import { type Context, Hono } from 'hono';
+import { requireToken } from '../auth.ts';
+import { readJsonBody } from '../body.ts';
+import { HttpError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import { computeDrift } from '../store/drift.ts';
+import { type DeployedModel, MODEL_NAME, type ModelStore } from '../store/store.ts';
+import { predictRows } from '../predict.ts';
+
+export interface ModelApiOptions {
+  store: ModelStore;
+  metrics: Metrics;
+  token: string;
+  /** Model answering POST /predict; default: the most recently deployed. */
+  defaultModel?: string;
+  /** Byte cap on predict bodies. Default 1 MiB. */
+  maxPredictBytes?: number;
+  /** Byte cap on deployed artifacts. Default 64 MiB. */
+  maxModelBytes?: number;
+  /** Largest `rows` batch. Default 1,000. */
+  maxBatch?: number;
+}
+
+export const DEFAULT_TOP_K = 5;
+
+function notFound(name: string): HttpError {
+  return new HttpError(404, 'model_not_found', `No model named ${JSON.stringify(name.slice(0, 100))}.`, [
+    { field: 'name', problem: 'no such model' },
+  ]);
+}
+
+export function summary(m: DeployedModel) {
+  return {
+    name: m.name,
+    version: m.version,
+    task: m.artifact.task,
+    family: m.artifact.model.family,
+    created: m.artifact.createdAt,
+    deployedAt: m.deployedAt,
+  };
+}
+
+function parseTopK(c: Context, inputs: number): number {
+  const raw = c.req.query('top_k');
+  if (raw === undefined) return Math.min(DEFAULT_TOP_K, inputs);
+  if (!/^\d{1,4}$/.test(raw)) {
+    throw new HttpError(400, 'invalid_query', 'top_k must be a whole number ≥ 0 (0 = no explanation).', [
+      { field: 'top_k', problem: 'expected a whole number ≥ 0' },
+    ]);
+  }
+  return Math.min(Number(raw), inputs);
+}
+
+export function modelRoutes(opts: ModelApiOptions): Hono {
+  const { store, metrics } = opts;
+  const auth = requireToken(opts.token);
+  const maxPredictBytes = opts.maxPredictBytes ?? 1024 * 1024;
+  const maxModelBytes = opts.maxModelBytes ?? 64 * 1024 * 1024;
+  const app = new Hono();
+
+  const lookup = (name: string): DeployedModel => {
+    const m = MODEL_NAME.test(name) ? store.get(name) : undefined;
+    if (!m) throw notFound(name);
+    return m;
+  };
+
+  const defaultModel = (): DeployedModel => {
+    if (opts.defaultModel) {
+      const m = store.get(opts.defaultModel);
+      if (!m) {
+        throw new HttpError(
+          404,
+          'model_not_found',
+          `The default model ${JSON.stringify(opts.defaultModel)} (BENCHTOP_DEFAULT_MODEL) is not deployed.`,
+        );
+      }
+      return m;
+    }
+    const m = store.latest();
+    if (!m)
+      throw new HttpError(
+        404,
+        'model_not_found',
+        'No model is deployed yet: POST an artifact to /v1/models.',
+      );
+    return m;
+  };
+
+  const predict = async (c: Context, m: DeployedModel) => {
+    // The entry `m` was taken once: a redeploy during this request swaps the store's entry, not ours.
+    const topK = parseTopK(c, m.artifact.inputSchema.length);
+    const body = await readJsonBody(c, { maxBytes: maxPredictBytes, maxDepth: 32 });
+    const { rows, batch } = m.validator.parse(body);
+    const { results, outputs } = await predictRows(m, rows, topK);
+    metrics.predicted(m.name, m.artifact.task, outputs, {
+      classes: m.artifact.classes,
+      range:
+        m.artifact.trainingSummary.target.kind === 'regression'
+          ? [m.artifact.trainingSummary.target.min, m.artifact.trainingSummary.target.max]
+          : undefined,
+    });
+    const t = new Date().toISOString();
+    m.log.append(rows.map((x, i) => ({ t, v: m.version, x, y: outputs[i] })));
+    const model = { name: m.name, version: m.version };
+    c.header('Cache-Control', 'no-store');
+    return batch ? c.json({ model, results }) : c.json({ model, ...results[0] });
+  };
+
+  app.post('/v1/models', auth, async (c) => {
+    const raw = await readJsonBody(c, { maxBytes: maxModelBytes, maxDepth: 64 });
+    const given = c.req.query('name');
+    let name = given;
+    if (name === undefined) {
+      const an = (raw as { name?: unknown } | null)?.name;
+      name =
+        typeof an === 'string'
+          ? an
+              .toLowerCase()
+              .replace(/[^a-z0-9_-]+/g, '-')
+              .replace(/^[-_]+|[-_]+$/g, '')
+          : '';
+      if (!MODEL_NAME.test(name)) {
+        throw new HttpError(
+          400,
+          'invalid_name',
+          'Give the model a name: POST /v1/models?name=<name> (a-z, 0-9, _ and -).',
+          [{ field: 'name', problem: 'missing' }],
+        );
+      }
+    }
+    const m = await store.deploy(name, raw);
+    c.header('Location', `/v1/models/${m.name}`);
+    return c.json({ name: m.name, version: m.version }, 201);
+  });
+
+  app.get('/v1/models', (c) => {
+    c.header('Cache-Control', 'no-store');
+    let def: string | null = null;
+    try {
+      def = defaultModel().name;
+    } catch {
+      def = null;
+    }
+    return c.json({ models: store.list().map(summary), default: def });
+  });
+
+  app.get('/v1/models/:name', (c) => {
+    const m = lookup(c.req.param('name'));
+    const a = m.artifact;
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      ...summary(m),
+      versions: m.versions,
+      target: a.target,
+      ...(a.classes ? { classes: a.classes } : {}),
+      inputSchema: a.inputSchema,
+      metrics: a.metrics,
+      trainingRows: a.trainingSummary.rows,
+      example: m.example,
+      exampleSource: m.exampleSource,
+      provenance: {
+        tableFingerprint: a.provenance.tableFingerprint,
+        seed: a.provenance.seed,
+        split: a.provenance.split,
+        benchtopVersion: a.provenance.benchtopVersion,
+      },
+    });
+  });
+
+  app.delete('/v1/models/:name', auth, async (c) => {
+    const name = c.req.param('name');
+    if (!(await store.remove(name))) throw notFound(name);
+    metrics.dropModel(name);
+    return c.json({ name, deleted: true });
+  });
+
+  app.post('/v1/models/:name/predict', (c) => predict(c, lookup(c.req.param('name'))));
+  app.post('/predict', (c) => predict(c, defaultModel()));
+
+  app.get('/v1/models/:name/drift', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json(computeDrift(lookup(c.req.param('name'))));
+  });
+
+  return app;
+}
