@@ -42,7 +42,9 @@ describe('3 million rows in the table view', () => {
     await table.locator('[role=grid]').focus();
     await t.page.keyboard.press('End');
     await expect
-      .poll(async () => (await table.locator('[data-testid=table-row] [role=rowheader]').allTextContents()).at(-1))
+      .poll(async () =>
+        (await table.locator('[data-testid=table-row] [role=rowheader]').allTextContents()).at(-1),
+      )
       .toBe('3,000,000');
     expect(await table.locator('[data-testid=table-row]').count()).toBeLessThan(200);
 
