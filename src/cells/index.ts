@@ -6,6 +6,8 @@ import { registerCellKind } from '../core/cells/registry.ts';
 import { chartCell } from './chart.ts';
 import { evaluateCell } from './evaluate.ts';
 import { markdownCell } from './markdown.ts';
+import { monitorCell } from './monitor.ts';
+import { predictCell } from './predict.ts';
 import { profileCell } from './profile.ts';
 import { sourceCell } from './source.ts';
 import { sqlCell } from './sql.ts';
@@ -24,4 +26,6 @@ export function registerBuiltinCells(): void {
   registerCellKind(chartCell);
   registerCellKind(trainCell);
   registerCellKind(evaluateCell);
+  registerCellKind(predictCell);
+  registerCellKind(monitorCell);
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type RunningServer, startServer } from '../../server/start.ts';
+import { type RunningServer, type StartOptions, startServer } from '../../server/start.ts';
 import { launchChromium } from '../../tools/chromium.ts';
 
 export interface E2E {
@@ -14,10 +14,11 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function startE2E(): Promise<E2E> {
+/** `serverOpts`: extra server options (e.g. a deploy `token`, a `modelsDir`). */
+export async function startE2E(serverOpts: Partial<StartOptions> = {}): Promise<E2E> {
   if (!existsSync('dist/index.html'))
     throw new Error('Build the app first (npm run build): dist/ is missing');
-  const server = await startServer({ distDir: 'dist', port: 0 });
+  const server = await startServer({ ...serverOpts, distDir: 'dist', port: 0 });
   const browser = await launchChromium();
   return {
     server,

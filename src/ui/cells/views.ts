@@ -36,6 +36,8 @@ const lazyViews: Record<string, () => Promise<{ default: View }>> = {
   chart: () => import('./ChartView.svelte'),
   train: () => import('./TrainView.svelte'),
   evaluate: () => import('./EvaluateView.svelte'),
+  predict: () => import('./PredictView.svelte'),
+  monitor: () => import('./MonitorView.svelte'),
 };
 
 const loaded = new Map<string, Promise<View>>();

@@ -1,0 +1,187 @@
+/**
+ * Pure helpers of the predict panel (no DOM): the record a form edits, one prediction with its
+ * explanation folded onto input columns (as server/predict.ts does), the waterfall steps
+ * (base → each input's contribution → output, in raw-output space) and the `curl` command for the
+ * companion server.
+ */
+import type { LoadedModel, RecordPrediction } from '../../core/ml/artifact.ts';
+import type { InputField, RecordWarning } from '../../core/ml/pipeline/index.ts';
+
+export interface WaterfallStep {
+  /** Input column (or `base` / `output`). */
+  label: string;
+  /** Signed contribution (for `base` / `output`: the value itself). */
+  value: number;
+  /** Running total before and after this step. */
+  start: number;
+  end: number;
+  kind: 'base' | 'up' | 'down' | 'output';
+}
+
+export interface Waterfall {
+  /** `log-odds` (binary), `margin` (multiclass: of `class`), `value` (regression). */
+  space: 'log-odds' | 'margin' | 'value';
+  class?: string;
+  base: number;
+  /** Per input column, largest |value| first. */
+  contributions: { feature: string; value: number }[];
+  /** base + Σ contributions. */
+  output: number;
+  steps: WaterfallStep[];
+}
+
+export interface PanelResult {
+  prediction: RecordPrediction;
+  warnings: RecordWarning[];
+  waterfall?: Waterfall;
+}
+
+/** A raw value from the data worker (Arrow → JS) → a JSON value the server accepts for this field. */
+export function fromTable(field: InputField, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) return null;
+    return /^DATE$/i.test(field.type) ? v.toISOString().slice(0, 10) : v.toISOString();
+  }
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  if (
+    field.kind === 'categorical' &&
+    typeof v !== 'string' &&
+    typeof v !== 'number' &&
+    typeof v !== 'boolean'
+  )
+    return String(v);
+  if (field.kind === 'text' && typeof v !== 'string') return String(v);
+  return v;
+}
+
+/** A starting record: the middle of each numeric range, the most frequent category, … */
+export function defaultRecord(schema: InputField[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of schema) {
+    if (f.kind === 'numeric') {
+      const mid = f.min !== undefined && f.max !== undefined ? (f.min + f.max) / 2 : (f.min ?? f.max ?? 0);
+      out[f.name] = /INT/i.test(f.type) ? Math.round(mid) : Number(mid.toPrecision(6));
+    } else if (f.kind === 'categorical') out[f.name] = f.categories?.[0] ?? (f.nullable ? null : '');
+    else if (f.kind === 'boolean') out[f.name] = false;
+    else if (f.kind === 'datetime') {
+      const t = f.min !== undefined && f.max !== undefined ? (f.min + f.max) / 2 : Date.UTC(2020, 0, 1);
+      out[f.name] = /^DATE$/i.test(f.type)
+        ? new Date(t).toISOString().slice(0, 10)
+        : new Date(t).toISOString();
+    } else out[f.name] = '';
+  }
+  return out;
+}
+
+/** Keep only the schema's fields (in schema order), filling absent ones from `fallback`. */
+export function alignRecord(
+  schema: InputField[],
+  record: Record<string, unknown> | undefined,
+  fallback: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of schema)
+    out[f.name] = record && Object.hasOwn(record, f.name) ? record[f.name] : fallback[f.name];
+  return out;
+}
+
+/**
+ * The request body the server would get: null fields that training never saw missing are left out
+ * (the server requires them; `refused` lists them so the panel can say so).
+ */
+export function requestRecord(
+  schema: InputField[],
+  record: Record<string, unknown>,
+): { body: Record<string, unknown>; refused: string[] } {
+  const body: Record<string, unknown> = {};
+  const refused: string[] = [];
+  for (const f of schema) {
+    const v = record[f.name];
+    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
+      if (f.nullable) body[f.name] = null;
+      else refused.push(f.name);
+      continue;
+    }
+    body[f.name] = v;
+  }
+  return { body, refused };
+}
+
+/** Sum per-encoded-feature values onto their input columns (schema order). */
+export function foldOntoInputs(
+  values: ArrayLike<number>,
+  sources: readonly string[],
+  inputs: readonly string[],
+): Map<string, number> {
+  const out = new Map<string, number>(inputs.map((n) => [n, 0]));
+  for (let j = 0; j < values.length; j++) out.set(sources[j], (out.get(sources[j]) ?? 0) + values[j]);
+  return out;
+}
+
+export function waterfallOf(
+  base: number,
+  folded: Map<string, number>,
+  space: Waterfall['space'],
+  cls?: string,
+): Waterfall {
+  const contributions = [...folded]
+    .map(([feature, value]) => ({ feature, value }))
+    .sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.feature.localeCompare(b.feature));
+  const steps: WaterfallStep[] = [{ label: 'base', value: base, start: 0, end: base, kind: 'base' }];
+  let acc = base;
+  for (const c of contributions) {
+    steps.push({
+      label: c.feature,
+      value: c.value,
+      start: acc,
+      end: acc + c.value,
+      kind: c.value >= 0 ? 'up' : 'down',
+    });
+    acc += c.value;
+  }
+  steps.push({ label: 'output', value: acc, start: 0, end: acc, kind: 'output' });
+  return { space, ...(cls !== undefined ? { class: cls } : {}), base, contributions, output: acc, steps };
+}
+
+/** Predict and explain one record with a loaded model (the same calls the server makes). */
+export async function predictOne(model: LoadedModel, record: Record<string, unknown>): Promise<PanelResult> {
+  const [r] = await model.predictRecords([record]);
+  const a = model.artifact;
+  const out: PanelResult = { prediction: r.prediction, warnings: r.warnings };
+  if (model.explainRecord) {
+    const classIndex =
+      a.task === 'multiclass' && r.prediction.label !== undefined
+        ? (a.classes ?? []).indexOf(r.prediction.label)
+        : 0;
+    const e = await model.explainRecord(record, { classIndex: Math.max(0, classIndex) });
+    const folded = foldOntoInputs(
+      e.values,
+      e.features.map((f) => f.source),
+      a.inputSchema.map((f) => f.name),
+    );
+    const space = a.task === 'binary' ? 'log-odds' : a.task === 'multiclass' ? 'margin' : 'value';
+    out.waterfall = waterfallOf(
+      e.base,
+      folded,
+      space,
+      a.task === 'multiclass' ? r.prediction.label : undefined,
+    );
+  }
+  return out;
+}
+
+/** Quote for a POSIX shell: '…' with embedded ' as '\''. */
+export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function curlCommand(origin: string, name: string, body: Record<string, unknown>): string {
+  const url = `${origin.replace(/\/+$/, '')}/v1/models/${encodeURIComponent(name)}/predict`;
+  return `curl -X POST ${url} -H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify(body))}`;
+}
+
+/** Parse the curl command this module writes back into url + body (for tests and sanity checks). */
+export function parseCurl(cmd: string): { url: string; body: string } | undefined {
+  const m = /^curl -X POST (\S+) -H 'Content-Type: application\/json' -d '((?:[^']|'\\'')*)'$/.exec(cmd);
+  return m ? { url: m[1], body: m[2].replace(/'\\''/g, "'") } : undefined;
+}
