@@ -52,7 +52,15 @@ export interface TrainConfig extends Record<string, unknown> {
   seed: number;
   /** Run / model name; empty = `<family> · <target>`. */
   name: string;
+  /** Class weights for classification (TrainSpec.classWeight); absent = none. */
+  classWeight?: 'none' | 'balanced';
+  /** Random hyperparameter search over the family's default space; absent = off. */
+  search?: { kind: 'random'; trials: number };
 }
+
+/** Trials of a search when the form does not say. */
+export const DEFAULT_SEARCH_TRIALS = 8;
+const MAX_SEARCH_TRIALS = 200;
 
 export const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression'];
 const SPLIT_KINDS = ['random', 'stratified', 'temporal', 'grouped'] as const;
@@ -192,6 +200,8 @@ export async function resultOf(
       split: run.split ? describeSplit(run.split) : [],
       splitSummary: run.split,
       rows: run.fingerprint.rows,
+      classWeight: run.config.classWeight ?? 'none',
+      search: run.artifact.provenance.search,
     },
     charts,
   };
@@ -237,6 +247,20 @@ export const trainCell: CellKindDef<TrainConfig> = {
     if (c.task !== undefined && c.task !== null) {
       if (!TASKS.includes(c.task)) throw new Error(`train cell: task must be one of ${TASKS.join(', ')}`);
       out.task = c.task;
+    }
+    if (c.classWeight !== undefined && c.classWeight !== null) {
+      if (c.classWeight !== 'none' && c.classWeight !== 'balanced')
+        throw new Error('train cell: classWeight must be "none" or "balanced"');
+      if (c.classWeight === 'balanced') out.classWeight = 'balanced';
+    }
+    if (c.search !== undefined && c.search !== null) {
+      const s = c.search as Partial<NonNullable<TrainConfig['search']>>;
+      if (typeof s !== 'object' || (s.kind !== undefined && s.kind !== 'random'))
+        throw new Error('train cell: search must be { kind: "random", trials }');
+      const trials = s.trials ?? DEFAULT_SEARCH_TRIALS;
+      if (typeof trials !== 'number' || !Number.isInteger(trials) || trials < 1 || trials > MAX_SEARCH_TRIALS)
+        throw new Error(`train cell: search trials must be an integer from 1 to ${MAX_SEARCH_TRIALS}`);
+      out.search = { kind: 'random', trials };
     }
     if (c.features !== undefined && c.features !== null) {
       if (!Array.isArray(c.features) || c.features.some((f) => typeof f !== 'string'))
@@ -285,6 +309,8 @@ export const trainCell: CellKindDef<TrainConfig> = {
       family: family.id,
       params,
       seed: config.seed,
+      classWeight: config.classWeight ?? 'none',
+      search: config.search?.trials ?? 0,
     };
     const notebookId = notebook.doc?.id ?? '';
     if (!force) {
@@ -303,6 +329,8 @@ export const trainCell: CellKindDef<TrainConfig> = {
             family: r.config.family,
             params: r.config.params,
             seed: r.config.seed,
+            classWeight: r.config.classWeight ?? 'none',
+            search: r.config.search?.trials ?? 0,
           }),
       );
       if (prior) return resultOf(prior, true);
@@ -345,6 +373,8 @@ export const trainCell: CellKindDef<TrainConfig> = {
             family: family.id,
             params: config.params,
             seed: config.seed,
+            ...(config.classWeight === 'balanced' ? { classWeight: 'balanced' as const } : {}),
+            ...(config.search ? { search: { kind: 'random' as const, trials: config.search.trials } } : {}),
             name,
             notebookId,
             cellId: ctx.cellId,
@@ -377,6 +407,8 @@ export const trainCell: CellKindDef<TrainConfig> = {
       params: result.artifact.model.params,
       overrides: config.params,
       seed: config.seed,
+      ...(config.classWeight === 'balanced' ? { classWeight: 'balanced' as const } : {}),
+      ...(config.search ? { search: { ...config.search } } : {}),
     };
     const record: RunRecord = {
       id: runId,

@@ -19,7 +19,11 @@ export interface LiveTraining {
   step: number;
   total: number;
   message?: string;
+  /** During a hyperparameter search: the trial being fitted (1-based) and the number of trials. */
+  trial?: number;
+  trials?: number;
   backend?: BackendInfo;
+  /** Loss curve of the current fit (of the current trial during a search). */
   points: LossPoint[];
 }
 
@@ -58,6 +62,9 @@ class TrainingState {
     const l = this.live[cellId];
     if (!l || l.runId !== p.runId) return;
     l.phase = 'training';
+    if (p.trial !== undefined && p.trial !== l.trial) l.points = [];
+    l.trial = p.trial;
+    l.trials = p.trials;
     l.step = p.step;
     l.total = p.total;
     l.elapsedMs = p.elapsedMs;
@@ -90,6 +97,12 @@ export const training = new TrainingState();
 
 /** Estimated ms left from the steps done so far (an upper bound: early stopping may end sooner). */
 export function timeLeftMs(l: LiveTraining): number | undefined {
-  if (l.step <= 0 || l.total <= 0 || l.step >= l.total || l.elapsedMs <= 0) return undefined;
+  if (l.step <= 0 || l.total <= 0 || l.elapsedMs <= 0) return undefined;
+  if (l.trial !== undefined && l.trials !== undefined && l.trials > 0) {
+    // A search: the share done counts whole trials (a trial may stop early: an estimate).
+    const done = (l.trial - 1 + Math.min(1, l.step / l.total)) / l.trials;
+    return done > 0 && done < 1 ? (l.elapsedMs * (1 - done)) / done : undefined;
+  }
+  if (l.step >= l.total) return undefined;
   return (l.elapsedMs / l.step) * (l.total - l.step);
 }

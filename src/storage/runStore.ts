@@ -26,6 +26,10 @@ export interface RunConfig {
   /** The cell's overrides only. */
   overrides: Record<string, unknown>;
   seed: number;
+  /** Class weights of the fit (classification); absent = none. */
+  classWeight?: 'none' | 'balanced';
+  /** Random hyperparameter search (trials); absent = none. The trials are in artifact.provenance.search. */
+  search?: { kind: 'random'; trials: number };
 }
 
 /** The table a run was trained on, as DuckDB saw it. */

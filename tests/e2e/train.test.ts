@@ -4,7 +4,8 @@
  * menu and filled through the form (logistic regression, MLP, GBDT) → three runs in the runs table →
  * compare two (the diff names the family) → reload: all three runs are still there. Then the same
  * config and seed trained twice give identical metrics, and Cancel during an MLP run stops within a
- * second and stores no run. Saves docs/img/train-cell.png.
+ * second and stores no run. Finally a GBDT cell with balanced class weights and a 3-trial hyperparameter
+ * search shows the trials table with the chosen trial highlighted. Saves docs/img/train-cell.png.
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,6 +250,33 @@ describe('train cell (headless Chromium)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect((await storedRuns(page)).length).toBe(before);
     await cell.locator('[data-testid=train-cancelled]').waitFor();
+    expect(t.errors).toEqual([]);
+  });
+
+  it('class weights and a hyperparameter search through the form: the trials table', async () => {
+    const { page } = t;
+    const cell = await addTrainCell(page);
+    await fillForm(cell, 'gbdt', { nEstimators: '20' }, 'gbdt search');
+    await cell.locator('[data-testid=train-class-weight]').selectOption('balanced');
+    await cell.locator('[data-testid=train-search]').check();
+    await cell.locator('[data-testid=train-search-trials]').fill('3');
+    await cell.locator('[data-testid=train-search-trials]').press('Tab');
+    const id = (await cell.getAttribute('data-cell-id'))!;
+    const config = await page.evaluate(
+      (id) => window.benchtop!.notebook().cells.find((c) => c.id === id)?.config,
+      id,
+    );
+    expect(config).toMatchObject({ classWeight: 'balanced', search: { kind: 'random', trials: 3 } });
+    const meta = await train(page, cell);
+    expect(meta.classWeight).toBe('balanced');
+    const search = meta.search as { trials: { valid: number | null }[]; best: number; metric: string };
+    expect(search.metric).toBe('auc');
+    expect(search.trials).toHaveLength(3);
+    const scores = search.trials.map((x) => x.valid ?? -1);
+    expect(search.best).toBe(scores.indexOf(Math.max(...scores)) + 1);
+    await expect.poll(() => cell.locator('[data-testid=search-trial]').count()).toBe(3);
+    expect(await cell.locator('[data-testid=search-trial][data-best=true]').count()).toBe(1);
+    await cell.locator('[data-testid=result-class-weight]').waitFor();
     expect(t.errors).toEqual([]);
   });
 });

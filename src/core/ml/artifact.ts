@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { featuresOf, transformRecord } from './pipeline/index.ts';
 import type { FittedPipeline, InputField, ModelKind, RecordWarning, SummaryStats } from './pipeline/index.ts';
 import { modelFamily } from './registry.ts';
+import type { SearchRecord } from './search.ts';
 import type { Explanation, FeatureInfo, Matrix, Prediction, Task, TrainedModel } from './types.ts';
 
 export const ARTIFACT_FORMAT = 'benchtop-model';
@@ -69,6 +70,10 @@ export interface ModelArtifact {
     };
     /** Input columns, in pipeline order. */
     featureColumns: string[];
+    /** Class weights used in the fit (TrainSpec.classWeight), per class index; absent = none. */
+    classWeight?: { kind: 'balanced'; weights: number[] };
+    /** The hyperparameter search that chose this model (TrainSpec.search); absent = none. */
+    search?: SearchRecord;
     /** Wall times of the training stages, ms. */
     durationsMs: Record<string, number>;
     benchtopVersion: string;

@@ -5,11 +5,13 @@
  * table → split (train / valid / test) → feature pipeline fitted on the TRAIN rows only → matrices →
  * family.fit(train, valid for early stopping) → metrics on valid and test → `ModelArtifact`.
  * The test part is never used for fitting, early stopping or any choice: only for the reported metrics.
+ * Options: balanced class weights (`classWeight`, counted on train rows) and a seeded random
+ * hyperparameter search (`search`: trials scored on validation, the best trial's model kept).
  * The baseline (majority class / mean) is always fitted as well, for comparison.
  */
 import { version as benchtopVersion } from '../../../package.json';
 import type { ModelArtifact, TargetDistribution } from './artifact.ts';
-import { computeMetrics } from './metrics.ts';
+import { computeMetrics, higherIsBetter, primaryMetric } from './metrics.ts';
 import {
   fitPipeline,
   inferKinds,
@@ -21,10 +23,21 @@ import {
   inputSchema,
 } from './pipeline/index.ts';
 import { modelFamily } from './registry.ts';
+import { DEFAULT_TRIALS, type SearchRecord, type SearchSpec, sampleSpace } from './search.ts';
 import { splitRows } from './split/index.ts';
 import type { SplitSpec, SplitSummary } from './split/index.ts';
 import { analyseTarget } from './split/target.ts';
-import type { ColumnarTable, ColumnValues, Dataset, LossPoint, Progress, Task } from './types.ts';
+import type {
+  ColumnarTable,
+  ColumnValues,
+  Dataset,
+  LossPoint,
+  Progress,
+  Task,
+  TrainedModel,
+} from './types.ts';
+
+export type { SearchRecord, SearchSpec } from './search.ts';
 
 /** What to train. Plain data: crosses the worker boundary as is. */
 export interface TrainSpec {
@@ -45,6 +58,21 @@ export interface TrainSpec {
   family: string;
   /** Hyperparameters (merged over the family's defaults). */
   params?: Record<string, unknown>;
+  /**
+   * Class weights for imbalanced classification (ignored for regression). `balanced`: a row of class c
+   * weighs n / (k · n_c), counted on the TRAIN rows only (n rows, k classes). The weights go to the
+   * family as `Dataset.weight` (GBDT scales gradients and hessians, linear / MLP weight the per-row
+   * loss); the validation rows get the same per-class weights, so early stopping watches the loss that
+   * is minimised. The baseline ignores them, and the reported metrics are unweighted. Default `none`.
+   */
+  classWeight?: 'none' | 'balanced';
+  /**
+   * Random hyperparameter search: `trials` models with parameters sampled (seeded) from `space`
+   * (default: the family's `searchSpace`) over `params`, each fitted on train and scored on the
+   * VALIDATION rows by the task's primary metric; the best trial's model is kept, and only it is
+   * evaluated on test. Needs validation rows. Recorded in `provenance.search`.
+   */
+  search?: SearchSpec;
   /** Seed of the model (initialisation, shuffles, bagging). The split has its own seed in `split.seed`. */
   seed: number;
   /** Artifact name; default `<target> — <family>`. */
@@ -71,6 +99,26 @@ export interface TrainOutput {
   baseline: { valid: Record<string, number>; test: Record<string, number> };
   split: SplitSummary;
   durationsMs: Record<string, number>;
+  /** The hyperparameter search, when one ran (also in `artifact.provenance.search`). */
+  search?: SearchRecord;
+}
+
+/**
+ * Balanced class weights n / (k · n_c) from the training targets (class indices 0..k-1); a class
+ * absent from train gets weight 0 (it has no rows to weigh anyway). Returns the weight per class.
+ */
+export function balancedClassWeights(y: Float32Array, k: number): Float64Array {
+  const counts = new Float64Array(k);
+  for (const v of y) if (v >= 0 && v < k) counts[v]++;
+  const n = y.length;
+  return counts.map((c) => (c > 0 ? n / (k * c) : 0));
+}
+
+/** Per-row weights from per-class weights. */
+export function rowWeights(y: Float32Array, perClass: Float64Array): Float32Array {
+  const w = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) w[i] = perClass[y[i]] ?? 0;
+  return w;
 }
 
 /** Largest number of distinct values a numeric target may have and still be read as multiclass. */
@@ -227,22 +275,80 @@ export async function trainModel(
   const test = testRows.length > 0 ? dataset(testRows) : undefined;
   t = lap('pipeline', t);
 
-  // Fit (valid for early stopping; test never).
-  const params = { ...(family.defaults as Record<string, unknown>), ...(spec.params ?? {}) };
+  // Class weights (train counts only) for the fitted family; the baseline never sees them.
   const k = classes?.length;
-  const model = await family.fit(train, params, {
-    task,
-    classes: task === 'multiclass' ? k : undefined,
-    valid,
-    seed: spec.seed,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
+  let classWeights: Float64Array | undefined;
+  if (spec.classWeight === 'balanced' && task !== 'regression' && family.id !== 'baseline') {
+    classWeights = balancedClassWeights(train.y, k ?? 2);
+  }
+  const weighted = (d: Dataset | undefined): Dataset | undefined =>
+    d && classWeights ? { ...d, weight: rowWeights(d.y, classWeights) } : d;
+  const fitTrain = weighted(train)!;
+  const fitValid = weighted(valid);
+
+  // Fit (valid for early stopping and the search's choice; test never).
+  const baseParams = { ...(family.defaults as Record<string, unknown>), ...(spec.params ?? {}) };
+  const metricsOn = async (d: Dataset | undefined, m: Pick<TrainedModel, 'predict'>) =>
+    d ? finiteOnly(computeMetrics(task, d.y, await m.predict(d.X), k)) : {};
+  const fitOnce = (params: Record<string, unknown>, onProgress = opts.onProgress) =>
+    family.fit(fitTrain, params, {
+      task,
+      classes: task === 'multiclass' ? k : undefined,
+      valid: fitValid,
+      seed: spec.seed,
+      signal: opts.signal,
+      onProgress,
+    });
+  let model: TrainedModel;
+  let params = baseParams;
+  let search: SearchRecord | undefined;
+  if (spec.search) {
+    const s = spec.search;
+    if (!valid)
+      throw new Error('A hyperparameter search needs validation rows: give the split a validation share.');
+    const space = s.space ?? family.searchSpace;
+    if (!space)
+      throw new Error(`Model family "${family.id}" declares no search space; give one in search.space.`);
+    const trials = Math.max(1, Math.floor(s.trials ?? DEFAULT_TRIALS));
+    const seed = s.seed ?? spec.seed;
+    const metric = primaryMetric(task);
+    const higher = higherIsBetter(metric);
+    const samples = sampleSpace(space, trials, seed);
+    search = { kind: 'random', metric, higherIsBetter: higher, seed, space, trials: [], best: 0 };
+    let bestScore = Number.NaN;
+    let bestModel: TrainedModel | undefined;
+    const free = (m: TrainedModel | undefined) => (m as { dispose?: () => void } | undefined)?.dispose?.();
+    for (let i = 0; i < trials; i++) {
+      const trialParams = { ...baseParams, ...samples[i] };
+      let m: TrainedModel;
+      try {
+        m = await fitOnce(trialParams, (p) =>
+          opts.onProgress?.({ ...p, trial: i + 1, trials, message: p.message ?? `trial ${i + 1}/${trials}` }),
+        );
+      } catch (e) {
+        free(bestModel); // cancelled or failed: release the kept model's TF.js memory
+        throw e;
+      }
+      const score = computeMetrics(task, valid.y, await m.predict(valid.X), k)[metric];
+      search.trials.push({ trial: i + 1, params: samples[i], valid: Number.isFinite(score) ? score : null });
+      const better =
+        Number.isFinite(score) &&
+        (!Number.isFinite(bestScore) || (higher ? score > bestScore : score < bestScore));
+      if (better || !bestModel) {
+        if (bestModel !== m) free(bestModel);
+        bestModel = m;
+        if (better) bestScore = score;
+        params = trialParams;
+        search.best = i + 1;
+      } else free(m);
+    }
+    model = bestModel!;
+  } else {
+    model = await fitOnce(baseParams);
+  }
   t = lap('fit', t);
 
-  // Metrics on valid and test, plus the baseline's.
-  const metricsOn = async (d: Dataset | undefined, m: { predict: typeof model.predict }) =>
-    d ? finiteOnly(computeMetrics(task, d.y, await m.predict(d.X), k)) : {};
+  // Metrics on valid and test (the chosen model only), plus the baseline's.
   const metrics = { valid: await metricsOn(valid, model), test: await metricsOn(test, model) };
   const baselineFamily = modelFamily('baseline');
   const baselineModel = await baselineFamily.fit(
@@ -287,9 +393,20 @@ export async function trainModel(
         rows: { train: trainRows.length, valid: validRows.length, test: testRows.length },
       },
       featureColumns: columns.map((c) => c.name),
+      ...(classWeights
+        ? { classWeight: { kind: 'balanced' as const, weights: Array.from(classWeights) } }
+        : {}),
+      ...(search ? { search } : {}),
       durationsMs,
       benchtopVersion,
     },
   };
-  return { artifact, lossCurve: model.lossCurve, baseline, split: split.summary, durationsMs };
+  return {
+    artifact,
+    lossCurve: model.lossCurve,
+    baseline,
+    split: split.summary,
+    durationsMs,
+    ...(search ? { search } : {}),
+  };
 }

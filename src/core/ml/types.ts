@@ -59,7 +59,25 @@ export interface Progress {
   trainLoss?: number;
   validLoss?: number;
   message?: string;
+  /** During a hyperparameter search: the trial being fitted (1-based) and the number of trials. */
+  trial?: number;
+  trials?: number;
 }
+
+/**
+ * One hyperparameter's range for random search:
+ * - `float`: uniform in [min, max]; `logfloat`: log-uniform in [min, max] (min > 0);
+ * - `int`: uniform integer in [min, max] (inclusive); `choice`: one of `values` (any JSON values).
+ */
+export interface ParamRange {
+  type: 'float' | 'int' | 'logfloat' | 'choice';
+  min?: number;
+  max?: number;
+  values?: readonly unknown[];
+}
+
+/** Hyperparameter name → range. */
+export type SearchSpace = Record<string, ParamRange>;
 
 export interface FitContext {
   task: Task;
@@ -119,6 +137,12 @@ export interface ModelFamily<P = Record<string, unknown>, S = unknown> {
   defaults: P;
   /** Which tasks it can do. */
   tasks: readonly Task[];
+  /**
+   * Default hyperparameter search space (random search of the train cell, `TrainSpec.search`):
+   * parameter name → range. Optional: a family without one cannot be searched unless the spec gives
+   * a space. Keys must be fields of `defaults`.
+   */
+  searchSpace?: SearchSpace;
   fit(train: Dataset, params: P, ctx: FitContext): Promise<TrainedModel<S>>;
   /** Rebuild a trained model from its serialised state (artifact → server / browser). */
   load(state: S, task: Task): Promise<TrainedModel<S>>;

@@ -2,6 +2,8 @@
  * Baseline: ignores the features. Binary/multiclass predict the training class priors (weighted when
  * the dataset has weights); regression predicts the training mean. Always trained next to the chosen
  * family so every run has a floor to compare with. Pure TypeScript (no TF.js).
+ * Class weights (`TrainSpec.classWeight`) are never passed to it by ./train.ts: the baseline stays
+ * the unweighted floor (with balanced weights its priors would all be 1/k).
  */
 import type { Dataset, Explanation, FitContext, Matrix, ModelFamily, Task, TrainedModel } from '../types.ts';
 

@@ -13,7 +13,16 @@
  * NaN in a numeric feature is replaced by its training mean.
  */
 import type * as TfNs from '@tensorflow/tfjs';
-import type { Dataset, Explanation, FitContext, Matrix, ModelFamily, Task, TrainedModel } from '../types.ts';
+import type {
+  Dataset,
+  Explanation,
+  FitContext,
+  Matrix,
+  ModelFamily,
+  SearchSpace,
+  Task,
+  TrainedModel,
+} from '../types.ts';
 
 export interface LinearParams {
   /** L2 penalty λ on the weights of the *standardised* features: loss + λ/2·‖w‖². Default 1e-4. */
@@ -37,6 +46,11 @@ export const linearDefaults: LinearParams = {
   evalEvery: 10,
   earlyStoppingPatience: 10,
   tolerance: 1e-7,
+};
+
+/** Default random-search space (TrainSpec.search): the L2 penalty. */
+export const linearSearchSpace: SearchSpace = {
+  l2: { type: 'logfloat', min: 1e-6, max: 1 },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -264,6 +278,7 @@ export const linearFamily: ModelFamily<LinearParams, LinearState> = {
   title: 'Linear / logistic regression (L2)',
   defaults: linearDefaults,
   tasks: ['binary', 'multiclass', 'regression'],
+  searchSpace: linearSearchSpace,
   async fit(train: Dataset, params: LinearParams, ctx: FitContext) {
     const p = { ...linearDefaults, ...params };
     const tf: Tf = await import('@tensorflow/tfjs');
@@ -305,16 +320,28 @@ export const linearFamily: ModelFamily<LinearParams, LinearState> = {
     });
 
     // Start from the priors so early iterations are already sensible.
+    // Priors are weighted when the rows are (class weights), so the start matches the weighted loss.
     const initBias = new Float32Array(k);
+    const rw = (i: number) => (train.weight ? train.weight[i] : 1);
     if (task === 'binary') {
       let m = 0;
-      for (const v of train.y) m += v;
-      const prior = Math.min(1 - 1e-4, Math.max(1e-4, m / n));
+      let sw = 0;
+      for (let i = 0; i < n; i++) {
+        m += rw(i) * train.y[i];
+        sw += rw(i);
+      }
+      const prior = Math.min(1 - 1e-4, Math.max(1e-4, sw > 0 ? m / sw : 0.5));
       initBias[0] = Math.log(prior / (1 - prior));
     } else if (task === 'multiclass') {
       const counts = new Float64Array(k);
-      for (const v of train.y) counts[v]++;
-      for (let c = 0; c < k; c++) initBias[c] = Math.log((counts[c] + 1) / (n + k));
+      let sw = 0;
+      for (let i = 0; i < n; i++) {
+        counts[train.y[i]] += rw(i);
+        sw += rw(i);
+      }
+      // Unweighted: (count + 1) / (n + k); weighted: the same smoothing in units of the mean weight.
+      const unit = n > 0 ? sw / n : 1;
+      for (let c = 0; c < k; c++) initBias[c] = Math.log((counts[c] + unit) / (sw + k * unit));
     }
 
     const tr = dataTensors(train);

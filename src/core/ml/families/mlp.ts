@@ -23,6 +23,7 @@ import type {
   LossPoint,
   Matrix,
   ModelFamily,
+  SearchSpace,
   Task,
   TrainedModel,
 } from '../types.ts';
@@ -71,6 +72,13 @@ export const mlpDefaults: MlpParams = {
   earlyStoppingPatience: 5,
   l2: 0,
   explainBackground: 32,
+};
+
+/** Default random-search space (TrainSpec.search): step size, width/depth, dropout. */
+export const mlpSearchSpace: SearchSpace = {
+  learningRate: { type: 'logfloat', min: 1e-4, max: 1e-2 },
+  hiddenLayers: { type: 'choice', values: [[32], [64], [128], [64, 64], [128, 64]] },
+  dropout: { type: 'float', min: 0, max: 0.4 },
 };
 
 export interface MlpArchitecture {
@@ -346,6 +354,7 @@ export const mlpFamily: ModelFamily<MlpParams, MlpState> = {
   title: 'Neural network (MLP)',
   defaults: mlpDefaults,
   tasks: ['binary', 'multiclass', 'regression'],
+  searchSpace: mlpSearchSpace,
   async fit(train: Dataset, params: MlpParams, ctx: FitContext) {
     const p = { ...mlpDefaults, ...params };
     const tf: Tf = await import('@tensorflow/tfjs');

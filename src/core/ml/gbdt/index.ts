@@ -10,7 +10,16 @@
  * default directions, LightGBM categorical partitions) → predict.ts (flattened typed-array
  * ensemble on raw values) and treeshap.ts (exact path-dependent TreeSHAP) → serialize.ts.
  */
-import type { Dataset, Explanation, FitContext, Matrix, ModelFamily, Task, TrainedModel } from '../types.ts';
+import type {
+  Dataset,
+  Explanation,
+  FitContext,
+  Matrix,
+  ModelFamily,
+  SearchSpace,
+  Task,
+  TrainedModel,
+} from '../types.ts';
 import { boost } from './booster.ts';
 import { objectiveFor } from './objectives.ts';
 import { type CompiledEnsemble, compileTrees, rawScores } from './predict.ts';
@@ -89,6 +98,15 @@ export const GBDT_DEFAULTS: GbdtParams = {
   maxCatToOnehot: 4,
 };
 
+/** Default random-search space (TrainSpec.search): the parameters that matter most for GBDT. */
+export const GBDT_SEARCH_SPACE: SearchSpace = {
+  learningRate: { type: 'logfloat', min: 0.02, max: 0.3 },
+  maxLeaves: { type: 'int', min: 8, max: 127 },
+  minDataInLeaf: { type: 'int', min: 5, max: 100 },
+  featureFraction: { type: 'float', min: 0.5, max: 1 },
+  lambdaL2: { type: 'logfloat', min: 1e-3, max: 10 },
+};
+
 /** Depth used by depth-wise growth when maxDepth ≤ 0. */
 const DEPTHWISE_DEFAULT_DEPTH = 6;
 
@@ -128,6 +146,7 @@ export const gbdtFamily: ModelFamily<GbdtParams, GbdtState> = {
   title: 'Gradient-boosted trees',
   defaults: GBDT_DEFAULTS,
   tasks: ['binary', 'multiclass', 'regression'] as const,
+  searchSpace: GBDT_SEARCH_SPACE,
   async fit(train: Dataset, params: GbdtParams, ctx: FitContext): Promise<TrainedModel<GbdtState>> {
     const p = { ...GBDT_DEFAULTS, ...params };
     const obj = objectiveFor(ctx.task, ctx.classes);
