@@ -1,0 +1,489 @@
+/**
+ * The Olist low-review task (../shared/data/olist, see shared/README.md): predict a 1–2 star review
+ * from what is known when the order is delivered. Benchtop's GBDT against scikit-learn
+ * HistGradientBoostingClassifier and XGBoost (tree_method='hist') on the SAME rows, split and features.
+ *
+ * Data: native DuckDB joins orders ⋈ reviews (latest review per order) ⋈ items (aggregated per order:
+ * item count, price and freight sums, the first item's seller and product) ⋈ sellers ⋈ products ⋈
+ * customers ⋈ payments (aggregated: first payment's type, max installments, payment count). Only
+ * delivered orders with a delivery date and a review. Target: review_score <= 2.
+ * Features: delivery delay vs the estimate (days), delivery time, estimated delivery time, approval and
+ * carrier hand-over times, price, freight, freight share, item / seller / product counts, product
+ * weight, photos and description length, payment installments and count; categorical: seller state,
+ * customer state, product category, payment type. Purchase month and day of week are NOT used.
+ * Split: Benchtop's temporal split on order_purchase_timestamp, 70 / 15 / 15 (train / valid / test).
+ * The valid part is not used by anyone (fixed rounds, no early stopping), so all three see the same
+ * training rows; AUC is on the test part.
+ *
+ * Features are encoded once by Benchtop's pipeline (fitted on train rows; GBDT mode: raw numbers with
+ * NaN for missing, categoricals as integer codes with an "unseen" code); that matrix and the split go
+ * to a CSV in the scratch dir, and bench/peers/olist_peer.py trains the peers on it (categoricals as
+ * native categoricals everywhere). Params everywhere: 200 rounds, learning rate 0.05, 15 leaves
+ * (leaf-wise / lossguide), min 20 rows per leaf (XGBoost: min_child_weight 1e-3), no L2, 255 bins.
+ * Training time: median of REPEATS fits (the data is small: single fits are a few hundred ms and the
+ * machine is shared); CPU time reported too. Peers run with their default threads and with one thread;
+ * the best peer is the fastest / highest-AUC of all those runs.
+ *
+ * A second Benchtop number runs the product path end to end (`trainModel`: split + pipeline + GBDT,
+ * same params) as a check that the suite measures what users get.
+ *
+ * Targets (issue): test ROC-AUC within 0.003 of the best peer; training time ≤ 3× the best peer.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { gbdtFamily } from '../../src/core/ml/gbdt/index.ts';
+import { rocAuc } from '../../src/core/ml/metrics.ts';
+import { fitPipeline, transform } from '../../src/core/ml/pipeline/index.ts';
+import type { PipelineColumn } from '../../src/core/ml/pipeline/types.ts';
+import { splitRows } from '../../src/core/ml/split/index.ts';
+import type { SplitSpec } from '../../src/core/ml/split/types.ts';
+import { trainModel } from '../../src/core/ml/train.ts';
+import type { ColumnarTable, Dataset, Matrix } from '../../src/core/ml/types.ts';
+import { median, round } from '../lib/stats.ts';
+import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
+
+const PYTHON = '/usr/bin/python3';
+const PEER_THREADS = (process.env.BENCH_OLIST_PEER_THREADS ?? '0,1').split(',').map(Number);
+const REPEATS = Number(process.env.BENCH_OLIST_REPEATS ?? 5);
+const PEER_TIMEOUT_MS = 600_000;
+const PARAMS = {
+  nEstimators: 200,
+  learningRate: 0.05,
+  maxLeaves: 15,
+  minDataInLeaf: 20,
+  lambdaL2: 0,
+  maxBins: 255,
+  earlyStoppingRounds: 0,
+};
+const SPLIT: SplitSpec = {
+  kind: 'temporal',
+  seed: 0,
+  fractions: { train: 70, valid: 15, test: 15 },
+  column: 'purchase_ts',
+};
+
+const NUMERIC = [
+  'delay_days',
+  'delivery_days',
+  'estimated_days',
+  'approval_hours',
+  'carrier_days',
+  'price',
+  'freight',
+  'freight_share',
+  'item_count',
+  'seller_count',
+  'product_count',
+  'product_weight_g',
+  'product_photos',
+  'product_description_len',
+  'installments',
+  'payment_count',
+];
+const CATEGORICAL = ['seller_state', 'customer_state', 'product_category', 'payment_type'];
+
+interface PeerRun {
+  impl: 'sklearn' | 'xgboost';
+  version: string;
+  threads: number;
+  auc: number;
+  /** Median wall seconds of the fits (incl. binning / DMatrix). */
+  train_s: number;
+  cpu_s: number;
+  samples_s: number[];
+  /** Test probabilities (read from --pred-out; not kept in the JSON). */
+  proba?: Float64Array;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+function pythonPeersAvailable(ctx: BenchContext): string | null {
+  const check = (): boolean =>
+    spawnSync(PYTHON, ['-c', 'import sklearn, xgboost, numpy'], { stdio: 'ignore' }).status === 0;
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  if (check()) return null;
+  ctx.log('installing python3-sklearn python3-xgboost with apt-get');
+  const apt = spawnSync('apt-get', ['install', '-y', 'python3-sklearn', 'python3-xgboost'], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  if (apt.status !== 0 || !check()) {
+    return `python peers unavailable (apt-get install python3-sklearn python3-xgboost failed: ${(apt.stderr ?? apt.error?.message ?? '').slice(-300)})`;
+  }
+  return null;
+}
+
+const q = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+/** One row per delivered, reviewed order: features, target `low` (0/1) and `purchase_ts` (epoch ms). */
+export async function loadOlist(dir: string): Promise<ColumnarTable> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await conn.run('SET autoinstall_known_extensions=false');
+    await conn.run('SET autoload_known_extensions=false');
+    for (const t of [
+      'orders',
+      'order_items',
+      'order_reviews',
+      'order_payments',
+      'customers',
+      'sellers',
+      'products',
+    ]) {
+      const path = join(dir, `olist_${t}_dataset.csv`);
+      await conn.run(
+        `CREATE TABLE ${t} AS SELECT * FROM read_csv(${q(path)}, header=true, quote='"', escape='"')`,
+      );
+    }
+    const days = (a: string, b: string) => `(epoch(${a}) - epoch(${b})) / 86400.0`;
+    const sql = `
+      WITH rv AS (
+        SELECT order_id, arg_max(review_score, review_creation_date) AS score
+        FROM order_reviews GROUP BY order_id
+      ), it AS (
+        SELECT order_id, count(*) AS item_count, sum(price) AS price, sum(freight_value) AS freight,
+               count(DISTINCT seller_id) AS seller_count, count(DISTINCT product_id) AS product_count,
+               arg_min(seller_id, order_item_id) AS seller_id, arg_min(product_id, order_item_id) AS product_id
+        FROM order_items GROUP BY order_id
+      ), pay AS (
+        SELECT order_id, arg_min(payment_type, payment_sequential) AS payment_type,
+               max(payment_installments) AS installments, count(*) AS payment_count
+        FROM order_payments GROUP BY order_id
+      )
+      SELECT
+        epoch_ms(o.order_purchase_timestamp)::DOUBLE AS purchase_ts,
+        CASE WHEN rv.score <= 2 THEN 1 ELSE 0 END::DOUBLE AS low,
+        ${days('o.order_delivered_customer_date', 'o.order_estimated_delivery_date')} AS delay_days,
+        ${days('o.order_delivered_customer_date', 'o.order_purchase_timestamp')} AS delivery_days,
+        ${days('o.order_estimated_delivery_date', 'o.order_purchase_timestamp')} AS estimated_days,
+        (epoch(o.order_approved_at) - epoch(o.order_purchase_timestamp)) / 3600.0 AS approval_hours,
+        ${days('o.order_delivered_carrier_date', 'o.order_purchase_timestamp')} AS carrier_days,
+        it.price::DOUBLE AS price, it.freight::DOUBLE AS freight,
+        (it.freight / nullif(it.price + it.freight, 0))::DOUBLE AS freight_share,
+        it.item_count::DOUBLE AS item_count, it.seller_count::DOUBLE AS seller_count,
+        it.product_count::DOUBLE AS product_count,
+        p.product_weight_g::DOUBLE AS product_weight_g, p.product_photos_qty::DOUBLE AS product_photos,
+        p.product_description_lenght::DOUBLE AS product_description_len,
+        pay.installments::DOUBLE AS installments, pay.payment_count::DOUBLE AS payment_count,
+        s.seller_state, c.customer_state, p.product_category_name AS product_category, pay.payment_type
+      FROM orders o
+      JOIN rv USING (order_id)
+      LEFT JOIN it USING (order_id)
+      LEFT JOIN pay USING (order_id)
+      LEFT JOIN customers c ON c.customer_id = o.customer_id
+      LEFT JOIN sellers s ON s.seller_id = it.seller_id
+      LEFT JOIN products p ON p.product_id = it.product_id
+      WHERE o.order_status = 'delivered' AND o.order_delivered_customer_date IS NOT NULL
+      ORDER BY o.order_purchase_timestamp, o.order_id`;
+    const reader = await conn.runAndReadAll(sql);
+    const rows = reader.getRowObjects();
+    const n = rows.length;
+    const columns: ColumnarTable['columns'] = {};
+    const types: ColumnarTable['types'] = {};
+    for (const name of ['purchase_ts', 'low', ...NUMERIC]) {
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i][name];
+        a[i] = v === null || v === undefined ? Number.NaN : Number(v);
+      }
+      columns[name] = a;
+      types[name] = name === 'purchase_ts' ? 'TIMESTAMP' : 'DOUBLE';
+    }
+    for (const name of CATEGORICAL) {
+      columns[name] = rows.map((r) => (r[name] === null || r[name] === undefined ? null : String(r[name])));
+      types[name] = 'VARCHAR';
+    }
+    return { rowCount: n, columns, types };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+function writePeerCsv(path: string, X: Matrix, y: Float32Array, part: Uint8Array): void {
+  const header = X.features.map((f, j) => `${f.kind === 'categorical' ? 'c' : 'q'}${j}`);
+  const lines = [[...header, 'y', 'part'].join(',')];
+  for (let i = 0; i < X.rows; i++) {
+    const cells: string[] = [];
+    for (let j = 0; j < X.cols; j++) {
+      const v = X.data[i * X.cols + j];
+      cells.push(Number.isNaN(v) ? 'nan' : String(v));
+    }
+    cells.push(String(y[i]), String(part[i]));
+    lines.push(cells.join(','));
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+/**
+ * Paired bootstrap (seeded) of AUC(peer) − AUC(Benchtop) over the test rows: how much of the gap is
+ * the 774-odd test rows' sampling noise. Returns the 2.5 / 50 / 97.5 % quantiles.
+ */
+function bootstrapAucGap(
+  y: Float32Array,
+  peer: Float64Array,
+  ours: Float64Array,
+  n = 1000,
+): { p025: number; p50: number; p975: number; resamples: number } {
+  let s = 12345;
+  const rand = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const m = y.length;
+  const yb = new Float32Array(m);
+  const pb = new Float64Array(m);
+  const ob = new Float64Array(m);
+  const gaps: number[] = [];
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < m; i++) {
+      const r = Math.floor(rand() * m);
+      yb[i] = y[r];
+      pb[i] = peer[r];
+      ob[i] = ours[r];
+    }
+    const g = rocAuc(yb, pb) - rocAuc(yb, ob);
+    if (Number.isFinite(g)) gaps.push(g);
+  }
+  gaps.sort((a, b) => a - b);
+  const at = (q: number) => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))];
+  return { p025: at(0.025), p50: at(0.5), p975: at(0.975), resamples: gaps.length };
+}
+
+function concatRows(parts: Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export const suite: Suite = {
+  description:
+    'Olist low review (1–2 stars) at delivery time, temporal split 70/15/15: Benchtop GBDT (Node, single thread) vs scikit-learn HistGradientBoosting and XGBoost hist on the same encoded features — test AUC and training time',
+  async run(ctx: BenchContext): Promise<SuiteResult> {
+    const errors: string[] = [];
+    const measurements: Measurement[] = [];
+    const dir = resolve(process.env.BENCH_OLIST_DIR ?? join(ctx.root, '..', 'shared', 'data', 'olist'));
+    const details: Record<string, unknown> = { params: PARAMS, split: SPLIT, repeats: REPEATS, data: dir };
+    if (!existsSync(join(dir, 'olist_orders_dataset.csv'))) {
+      return { measurements, details, errors: [`${dir}/olist_orders_dataset.csv not found`] };
+    }
+    const peerProblem = pythonPeersAvailable(ctx);
+    if (peerProblem) {
+      ctx.log(`skipping peers: ${peerProblem}`);
+      errors.push(peerProblem);
+    }
+
+    ctx.log('joining the Olist tables with DuckDB');
+    const table = await loadOlist(dir);
+    const y64 = table.columns.low as Float64Array;
+    const split = splitRows(table, y64, SPLIT, 'binary');
+    const { train: trainRows, valid: validRows, test: testRows } = split;
+    const pos = (rows: Uint32Array) => rows.reduce((s, r) => s + y64[r], 0) / Math.max(1, rows.length);
+    details.rows = {
+      table: table.rowCount,
+      train: trainRows.length,
+      valid: validRows.length,
+      test: testRows.length,
+      lowRate: { train: pos(trainRows), valid: pos(validRows), test: pos(testRows) },
+      temporal: split.summary.temporal,
+    };
+    ctx.log(
+      `${table.rowCount} orders; train ${trainRows.length} / valid ${validRows.length} / test ${testRows.length}`,
+    );
+
+    const columns: PipelineColumn[] = [
+      ...NUMERIC.map((name) => ({ name, kind: 'numeric' as const })),
+      ...CATEGORICAL.map((name) => ({ name, kind: 'categorical' as const })),
+    ];
+    const yAll = Float32Array.from(y64);
+    const fitted = fitPipeline(table, trainRows, { columns }, yAll, 'binary');
+    const dataset = (rows: Uint32Array): Dataset => ({
+      X: transform(fitted, table, rows, { forModel: 'gbdt' }),
+      y: Float32Array.from(rows, (r) => y64[r]),
+    });
+    const train = dataset(trainRows);
+    const test = dataset(testRows);
+    details.features = train.X.features.map((f) =>
+      f.kind === 'categorical' ? `${f.name} (categorical, ${f.categories} codes)` : f.name,
+    );
+
+    const csv = join(ctx.tmpDir, 'olist-lowreview.csv');
+    if (!peerProblem) {
+      const allRows = concatRows([trainRows, validRows, testRows]);
+      const part = new Uint8Array(allRows.length);
+      part.fill(1, trainRows.length, trainRows.length + validRows.length);
+      part.fill(2, trainRows.length + validRows.length);
+      const all = dataset(allRows);
+      writePeerCsv(csv, all.X, all.y, part);
+      details.peerCsv = csv;
+    }
+
+    // Benchtop: the GBDT family on the pipeline's matrix (what the training worker runs).
+    let bt: { auc: number; train_s: number; cpu_s: number; samples_s: number[]; trees: number } | undefined;
+    let btProba: Float64Array | undefined;
+    try {
+      ctx.log(`Benchtop GBDT, ${PARAMS.nEstimators} rounds on ${train.X.rows} rows × ${REPEATS}`);
+      const samples: number[] = [];
+      const cpus: number[] = [];
+      let auc = Number.NaN;
+      let trees = 0;
+      for (let i = 0; i < REPEATS; i++) {
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        const model = await gbdtFamily.fit(
+          train,
+          { ...gbdtFamily.defaults, ...PARAMS },
+          { task: 'binary', seed: 0 },
+        );
+        samples.push((performance.now() - t0) / 1000);
+        const c = process.cpuUsage(c0);
+        cpus.push((c.user + c.system) / 1e6);
+        btProba = Float64Array.from(await model.predict(test.X));
+        auc = rocAuc(test.y, btProba);
+        trees = model.state.trees.length;
+      }
+      bt = { auc, train_s: median(samples), cpu_s: median(cpus), samples_s: samples, trees };
+      details.benchtop = bt;
+      ctx.log(`Benchtop AUC ${auc.toFixed(4)}, ${bt.train_s.toFixed(3)} s (CPU ${bt.cpu_s.toFixed(3)} s)`);
+    } catch (e) {
+      errors.push(`Benchtop GBDT: ${errorText(e)}`);
+    }
+
+    // The product path end to end: trainModel (split + pipeline + fit + metrics).
+    let e2e: { auc: number | undefined; total_ms: number; fit_ms: number } | undefined;
+    try {
+      const out = await trainModel(table, {
+        target: 'low',
+        task: 'binary',
+        pipeline: { columns },
+        split: SPLIT,
+        family: 'gbdt',
+        params: PARAMS,
+        seed: 0,
+      });
+      e2e = {
+        auc: out.artifact.metrics.test.auc,
+        total_ms: out.durationsMs.total,
+        fit_ms: out.durationsMs.fit,
+      };
+      details.trainModel = { ...e2e, durationsMs: out.durationsMs, baselineTest: out.baseline.test };
+      ctx.log(`trainModel: test AUC ${e2e.auc?.toFixed(4)}, total ${e2e.total_ms} ms`);
+    } catch (e) {
+      errors.push(`trainModel: ${errorText(e)}`);
+    }
+
+    const peers: PeerRun[] = [];
+    if (!peerProblem) {
+      for (const impl of ['sklearn', 'xgboost'] as const) {
+        for (const threads of PEER_THREADS) {
+          try {
+            const predOut = join(ctx.tmpDir, `olist-pred-${impl}-t${threads}.txt`);
+            const stdout = execFileSync(
+              PYTHON,
+              [
+                join(ctx.root, 'bench', 'peers', 'olist_peer.py'),
+                impl,
+                csv,
+                '--threads',
+                String(threads),
+                '--rounds',
+                String(PARAMS.nEstimators),
+                '--learning-rate',
+                String(PARAMS.learningRate),
+                '--leaves',
+                String(PARAMS.maxLeaves),
+                '--min-leaf',
+                String(PARAMS.minDataInLeaf),
+                '--repeats',
+                String(REPEATS),
+                '--pred-out',
+                predOut,
+              ],
+              { encoding: 'utf8', timeout: PEER_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] },
+            );
+            const run = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as PeerRun;
+            run.proba = Float64Array.from(readFileSync(predOut, 'utf8').trim().split('\n'), Number);
+            if (run.proba.length !== test.X.rows)
+              throw new Error(`${predOut}: ${run.proba.length} predictions`);
+            peers.push(run);
+            ctx.log(
+              `${impl} (threads ${threads || 'default'}) AUC ${run.auc.toFixed(4)}, ${run.train_s.toFixed(3)} s (CPU ${run.cpu_s.toFixed(3)} s)`,
+            );
+          } catch (e) {
+            errors.push(`${impl} threads=${threads}: ${errorText(e).slice(0, 500)}`);
+          }
+        }
+      }
+    }
+    details.peers = peers.map(({ proba: _, ...p }) => p);
+    const bestPeer = peers.find((p) => p.auc === Math.max(...peers.map((q) => q.auc)));
+    let gapCi: ReturnType<typeof bootstrapAucGap> | undefined;
+    if (bestPeer?.proba && btProba) {
+      gapCi = bootstrapAucGap(test.y, bestPeer.proba, btProba);
+      details.aucGapBootstrap = { peer: `${bestPeer.impl} t${bestPeer.threads}`, ...gapCi };
+    }
+
+    const bestAuc = peers.length ? Math.max(...peers.map((p) => p.auc)) : null;
+    const bestTime = peers.length ? Math.min(...peers.map((p) => p.train_s)) : null;
+    const fastest = peers.find((p) => p.train_s === bestTime);
+    const bestCpu = peers.length ? Math.min(...peers.map((p) => p.cpu_s)) : null;
+    measurements.push(
+      { name: 'olist.benchtop.auc', value: bt ? round(bt.auc, 4) : null, unit: 'AUC' },
+      { name: 'olist.benchtop.train', value: bt ? round(bt.train_s, 3) : null, unit: 's' },
+      { name: 'olist.benchtop.cpu', value: bt ? round(bt.cpu_s, 3) : null, unit: 's CPU' },
+      {
+        name: 'olist.benchtop.trainModel.auc',
+        value: e2e?.auc !== undefined ? round(e2e.auc, 4) : null,
+        unit: 'AUC',
+        note: 'trainModel end to end (split + pipeline + fit), same params; should equal olist.benchtop.auc',
+      },
+      {
+        name: 'olist.benchtop.trainModel.total',
+        value: e2e ? round(e2e.total_ms / 1000, 3) : null,
+        unit: 's',
+      },
+    );
+    for (const p of peers) {
+      const tag = `${p.impl}.t${p.threads || 'default'}`;
+      measurements.push(
+        { name: `olist.${tag}.auc`, value: round(p.auc, 4), unit: 'AUC' },
+        { name: `olist.${tag}.train`, value: round(p.train_s, 3), unit: 's' },
+        { name: `olist.${tag}.cpu`, value: round(p.cpu_s, 3), unit: 's CPU' },
+      );
+    }
+    measurements.push(
+      {
+        name: 'olist.aucGapToBestPeer',
+        value: bt && bestAuc !== null ? round(bestAuc - bt.auc, 4) : null,
+        unit: 'AUC',
+        target: { op: '<=', value: 0.003 },
+        note:
+          'best peer AUC − Benchtop AUC (negative: Benchtop is better)' +
+          (gapCi
+            ? `; paired bootstrap 95 % interval over test rows [${round(gapCi.p025, 4)}, ${round(gapCi.p975, 4)}]`
+            : ''),
+      },
+      {
+        name: 'olist.trainRatioToBestPeer',
+        value: bt && bestTime ? round(bt.train_s / bestTime, 2) : null,
+        unit: '×',
+        target: { op: '<=', value: 3 },
+        note: fastest ? `fastest peer: ${fastest.impl}, threads ${fastest.threads || 'default'}` : undefined,
+      },
+      {
+        name: 'olist.cpuRatioToBestPeer',
+        value: bt && bestCpu ? round(bt.cpu_s / bestCpu, 2) : null,
+        unit: '×',
+        note: 'Benchtop CPU s / lowest peer CPU s (informational)',
+      },
+    );
+    return { measurements, details, errors };
+  },
+};
