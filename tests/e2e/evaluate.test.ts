@@ -9,46 +9,11 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { flightsNotebook } from './flights.ts';
 
-const SAMPLE_SQL = `SELECT delay > 15 AS late, distance, time,
-  CASE WHEN time < 10 THEN 'morning' WHEN time < 16 THEN 'midday' ELSE 'evening' END AS period
-  FROM flights USING SAMPLE 15000 ROWS (reservoir, 42)`;
-
-function notebookDoc(): NotebookDoc {
-  const now = new Date().toISOString();
-  return {
-    format: 'benchtop-notebook',
-    version: 1,
-    id: `evaluate-e2e-${Date.now()}`,
-    title: 'Flight delays — evaluation',
-    createdAt: now,
-    updatedAt: now,
-    cells: [
-      {
-        id: 'src',
-        kind: 'source',
-        config: { name: 'flights', ref: { type: 'bundled', id: 'flights-200k' } },
-      },
-      { id: 'smp', kind: 'sql', config: { name: 'sample', sql: SAMPLE_SQL } },
-      {
-        id: 'trn',
-        kind: 'train',
-        config: {
-          input: 'sample',
-          target: 'late',
-          features: ['distance', 'time', 'period'],
-          split: { kind: 'stratified', seed: 42, fractions: { train: 0.7, valid: 0.15, test: 0.15 } },
-          family: 'gbdt',
-          params: { nEstimators: 40 },
-          seed: 42,
-          name: 'gbdt · late',
-        },
-      },
-    ],
-  };
-}
+const notebookDoc = () =>
+  flightsNotebook({ id: 'evaluate-e2e', title: 'Flight delays — evaluation', rows: 15000, trees: 40 });
 
 const num = (s: string | null) => Number((s ?? '').replace(/,/g, '').replace('−', '-'));
 

@@ -15,48 +15,13 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact, type ModelArtifact } from '../../src/core/ml/artifact.ts';
-import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { parseCurl } from '../../src/ui/predict/model.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { flightsNotebook } from './flights.ts';
 
 const TOKEN = 'e2e-deploy-token-3f9a';
-const SAMPLE_SQL = `SELECT delay > 15 AS late, distance, time,
-  CASE WHEN time < 10 THEN 'morning' WHEN time < 16 THEN 'midday' ELSE 'evening' END AS period
-  FROM flights USING SAMPLE 6000 ROWS (reservoir, 42)`;
-
-function notebookDoc(): NotebookDoc {
-  const now = new Date().toISOString();
-  return {
-    format: 'benchtop-notebook',
-    version: 1,
-    id: `predict-e2e-${Date.now()}`,
-    title: 'Flight delays — predict & serve',
-    createdAt: now,
-    updatedAt: now,
-    cells: [
-      {
-        id: 'src',
-        kind: 'source',
-        config: { name: 'flights', ref: { type: 'bundled', id: 'flights-200k' } },
-      },
-      { id: 'smp', kind: 'sql', config: { name: 'sample', sql: SAMPLE_SQL } },
-      {
-        id: 'trn',
-        kind: 'train',
-        config: {
-          input: 'sample',
-          target: 'late',
-          features: ['distance', 'time', 'period'],
-          split: { kind: 'stratified', seed: 42, fractions: { train: 0.7, valid: 0.15, test: 0.15 } },
-          family: 'gbdt',
-          params: { nEstimators: 30 },
-          seed: 42,
-          name: 'gbdt · late',
-        },
-      },
-    ],
-  };
-}
+const notebookDoc = () =>
+  flightsNotebook({ id: 'predict-e2e', title: 'Flight delays — predict & serve', rows: 6000, trees: 30 });
 
 async function storedArtifact(page: Page, runId: string): Promise<ModelArtifact> {
   return page.evaluate(
