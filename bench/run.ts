@@ -22,6 +22,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   profile: async () => (await import('./suites/profile.ts')).suite,
   gbdt: async () => (await import('./suites/gbdt.ts')).suite,
   serve: async () => (await import('./suites/serve.ts')).suite,
+  explain: async () => (await import('./suites/explain.ts')).suite,
   audit: async () => (await import('./suites/audit.ts')).suite,
   mlp: async () => (await import('./suites/mlp.ts')).suite,
   olist: async () => (await import('./suites/olist.ts')).suite,

@@ -372,6 +372,55 @@ describe('TreeSHAP', () => {
     }
   });
 
+  it('stays exact on deep trees that split the same features many times', async () => {
+    // Few features, many leaves, tiny leaves: depth ≥ 8 (5+ quadrature points) and repeated features on
+    // most paths (the merged-entry corrections), checked against brute force.
+    const M = 4;
+    const rand = mulberry32(5);
+    const features: FeatureInfo[] = [num('a'), cat('b', 9), num('c'), num('d')];
+    const rows: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 800; i++) {
+      const r = [rand() < 0.1 ? Number.NaN : rand() * 10, Math.floor(rand() * 9), rand() * 10, rand() * 10];
+      rows.push(r);
+      y.push(Math.sin(r[0] || 0) * 3 + (r[1] % 3) + Math.cos(r[2] * r[3]) + rand() * 0.1);
+    }
+    const X = matrix(rows, features);
+    for (const growth of ['leafwise', 'depthwise'] as const) {
+      const m = await gbdtFamily.fit(
+        { X, y: Float32Array.from(y) },
+        params({
+          nEstimators: 3,
+          maxLeaves: 127,
+          maxDepth: growth === 'depthwise' ? 12 : -1,
+          growth,
+          minDataInLeaf: 2,
+          minDataPerGroup: 2,
+          learningRate: 0.5,
+        }),
+        ctx('regression'),
+      );
+      const e = compileTrees(m.state.trees, 1);
+      let depth = 0;
+      const walk = (n: number, d: number): void => {
+        depth = Math.max(depth, d);
+        if (e.left[n] >= 0) {
+          walk(e.left[n], d + 1);
+          walk(e.right[n], d + 1);
+        }
+      };
+      for (let t = 0; t < e.nTrees; t++) walk(e.root[t], 0);
+      expect(depth).toBeGreaterThanOrEqual(8);
+      for (const row of [0, 3, 17, 256, 799]) {
+        const x = X.data.subarray(row * M, row * M + M);
+        const ex = await m.explain?.(X, row);
+        if (!ex) throw new Error('no explain');
+        const brute = bruteShapley(m.state.trees, 1, 0, x, M);
+        for (let f = 0; f < M; f++) expect(Math.abs(ex.values[f] - brute[f])).toBeLessThan(1e-9);
+      }
+    }
+  });
+
   it('is additive: Σ contributions + base = raw margin', async () => {
     const { m, X } = await mixedModel('binary', 8, 60);
     const e = compileTrees(m.state.trees, 1);
