@@ -3,6 +3,7 @@
  * beside these and one line here, plus its view in src/ui/cells/views.ts.
  */
 import { registerCellKind } from '../core/cells/registry.ts';
+import { auditCell } from './audit.ts';
 import { chartCell } from './chart.ts';
 import { evaluateCell } from './evaluate.ts';
 import { markdownCell } from './markdown.ts';
@@ -28,4 +29,5 @@ export function registerBuiltinCells(): void {
   registerCellKind(evaluateCell);
   registerCellKind(predictCell);
   registerCellKind(monitorCell);
+  registerCellKind(auditCell);
 }

@@ -38,6 +38,7 @@ const lazyViews: Record<string, () => Promise<{ default: View }>> = {
   evaluate: () => import('./EvaluateView.svelte'),
   predict: () => import('./PredictView.svelte'),
   monitor: () => import('./MonitorView.svelte'),
+  audit: () => import('./AuditView.svelte'),
 };
 
 const loaded = new Map<string, Promise<View>>();

@@ -1,0 +1,155 @@
+/**
+ * The audit cell end to end: real Chromium, real DuckDB-WASM. Items are the first 2,000 Amazon UK
+ * products; the category list is every distinct category path of the full file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { tableFromIPC } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NotebookDoc } from '../../src/core/notebook/types.ts';
+import { type E2E, openApp, settle, startE2E } from './app.ts';
+
+const AMAZON = resolve('../shared/data/taxonomy/amazon_uk_products_sample.csv');
+
+/** Writes items.csv and categories.csv with native DuckDB. */
+async function writeInputs(dir: string): Promise<{ items: string; categories: string }> {
+  const items = join(dir, 'items.csv');
+  const categories = join(dir, 'categories.csv');
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  await con.run('SET autoinstall_known_extensions=false; SET autoload_known_extensions=false');
+  const src = `read_csv('${AMAZON}', header=true, sample_size=-1, all_varchar=true)`;
+  await con.run(
+    `COPY (SELECT uniq_id, product_name, amazon_category_and_sub_category FROM ${src} LIMIT 2000) TO '${items}' (HEADER)`,
+  );
+  await con.run(
+    `COPY (SELECT DISTINCT amazon_category_and_sub_category AS id,
+            trim(list_last(string_split(amazon_category_and_sub_category, '>'))) AS name,
+            amazon_category_and_sub_category AS path
+          FROM ${src} WHERE trim(coalesce(amazon_category_and_sub_category, '')) <> '' ORDER BY 1)
+       TO '${categories}' (HEADER)`,
+  );
+  con.closeSync();
+  return { items, categories };
+}
+
+async function fileRef(path: string, name: string) {
+  const bytes = await readFile(path);
+  return {
+    ref: {
+      type: 'file',
+      name,
+      size: bytes.byteLength,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    },
+    b64: bytes.toString('base64'),
+  };
+}
+
+describe('audit cell (headless Chromium)', () => {
+  let e2e: E2E;
+  beforeAll(async () => {
+    e2e = await startE2E();
+  });
+  afterAll(async () => {
+    await e2e?.close();
+  });
+
+  it('infers one listed category per item and agrees with most existing labels', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bt-audit-'));
+    const paths = await writeInputs(dir);
+    const items = await fileRef(paths.items, 'items.csv');
+    const cats = await fileRef(paths.categories, 'categories.csv');
+    const now = new Date().toISOString();
+    const doc: NotebookDoc = {
+      format: 'benchtop-notebook',
+      version: 1,
+      id: 'audit-e2e',
+      title: 'Audit',
+      createdAt: now,
+      updatedAt: now,
+      cells: [
+        { id: 'i', kind: 'source', config: { name: 'items', ref: items.ref } },
+        { id: 'c', kind: 'source', config: { name: 'categories', ref: cats.ref } },
+        {
+          id: 'a',
+          kind: 'audit',
+          config: {
+            items: 'items',
+            idColumn: 'uniq_id',
+            titleColumn: 'product_name',
+            labelColumn: 'amazon_category_and_sub_category',
+            categories: 'categories',
+            categoryIdColumn: 'id',
+            categoryNameColumn: 'name',
+            pathColumn: 'path',
+            name: 'audit',
+            judge: 'builtin',
+          },
+        },
+      ],
+    } as NotebookDoc;
+    const t = await openApp(e2e);
+    const { page } = t;
+    await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
+    for (const [name, b64] of [
+      ['items.csv', items.b64],
+      ['categories.csv', cats.b64],
+    ] as const) {
+      await page.evaluate(
+        ([n, b]) =>
+          window.benchtop!.provideFile(
+            n,
+            Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
+          ),
+        [name, b64] as const,
+      );
+    }
+    await page.evaluate(() => window.benchtop!.runAll());
+    await settle(page, 170_000);
+    const states = await page.evaluate(() => window.benchtop!.states());
+    expect(states.a?.error).toBeUndefined();
+    expect(states.a?.status).toBe('ok');
+    const meta = states.a.result!.meta as {
+      rows: number;
+      highConfidenceMismatches: number;
+      measure: { top1: number; top5: number; n: number };
+    };
+
+    const scalar = async (sql: string): Promise<number> => {
+      const ipc = await page.evaluate(
+        async (q) => Array.from((await window.benchtop!.data.query(q)).arrow),
+        sql,
+      );
+      return Number(tableFromIPC(Uint8Array.from(ipc)).getChildAt(0)!.get(0));
+    };
+    const counts = {
+      rows: await scalar('SELECT count(*) FROM audit'),
+      items: await scalar('SELECT count(*) FROM items'),
+      outside: await scalar(
+        'SELECT count(*) FROM audit WHERE inferred_id IS NULL OR inferred_id NOT IN (SELECT id FROM categories)',
+      ),
+      flagged: await scalar('SELECT count(*) FROM audit_flagged'),
+      judged: await scalar("SELECT count(*) FROM audit WHERE verdict IN ('confirm', 'reject')"),
+    };
+    expect(Number(counts.items)).toBe(2000);
+    expect(Number(counts.rows)).toBe(2000);
+    expect(meta.rows).toBe(2000);
+    expect(Number(counts.outside)).toBe(0);
+    expect(Number(counts.flagged)).toBe(meta.highConfidenceMismatches);
+    expect(Number(counts.judged)).toBe(2000);
+    expect(meta.measure.n).toBeGreaterThan(1000);
+    expect(meta.measure.top1).toBeGreaterThan(0.5);
+    expect(meta.measure.top5).toBeGreaterThanOrEqual(meta.measure.top1);
+
+    // The view: summary strip and the confident-mismatch toggle.
+    const cell = page.locator('[data-cell-id="a"]');
+    await cell.locator('[data-testid=audit-summary]').waitFor();
+    await cell.locator('[data-testid=audit-flagged]').check();
+    expect(t.errors).toEqual([]);
+    await t.context.close();
+  });
+});
