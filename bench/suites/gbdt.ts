@@ -16,13 +16,14 @@
  *
  * Targets (issue): test ROC-AUC within 0.003 of the best peer; training time ≤ 3× the best peer.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gbdtFamily } from '../../src/core/ml/gbdt/index.ts';
 import { loadFlights, rocAuc, sliceDataset } from '../../src/core/ml/gbdt/__tests__/flightsData.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
+import { ensurePython, errorText, PYTHON } from '../lib/python.ts';
 
 const SIZES = [
   { key: '200k', rows: 200_000 },
@@ -30,7 +31,6 @@ const SIZES = [
 ] as const;
 const ROUNDS = 300;
 const TEST_FRACTION = 0.2;
-const PYTHON = '/usr/bin/python3';
 /** Peer thread settings: 0 = library default (all cores). `BENCH_GBDT_PEER_THREADS=1` to shorten. */
 const PEER_THREADS = (process.env.BENCH_GBDT_PEER_THREADS ?? '0,1').split(',').map(Number);
 const PEER_TIMEOUT_MS = 900_000;
@@ -53,23 +53,8 @@ interface SizeResult {
   peers: PeerRun[];
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-function pythonPeersAvailable(ctx: BenchContext): string | null {
-  const check = (): boolean =>
-    spawnSync(PYTHON, ['-c', 'import sklearn, xgboost, numpy'], { stdio: 'ignore' }).status === 0;
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  if (check()) return null;
-  ctx.log('installing python3-sklearn python3-xgboost with apt-get');
-  const apt = spawnSync('apt-get', ['install', '-y', 'python3-sklearn', 'python3-xgboost'], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  if (apt.status !== 0 || !check()) {
-    return `python peers unavailable (apt-get install python3-sklearn python3-xgboost failed: ${(apt.stderr ?? apt.error?.message ?? '').slice(-300)})`;
-  }
-  return null;
-}
+const pythonPeersAvailable = (ctx: BenchContext): string | null =>
+  ensurePython(ctx, ['sklearn', 'xgboost', 'numpy'], ['python3-sklearn', 'python3-xgboost']);
 
 async function runSize(
   ctx: BenchContext,

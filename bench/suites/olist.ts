@@ -29,7 +29,7 @@
  *
  * Targets (issue): test ROC-AUC within 0.003 of the best peer; training time ≤ 3× the best peer.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -43,8 +43,8 @@ import { trainModel } from '../../src/core/ml/train.ts';
 import type { ColumnarTable, Dataset, Matrix } from '../../src/core/ml/types.ts';
 import { median, round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
+import { ensurePython, errorText, PYTHON } from '../lib/python.ts';
 
-const PYTHON = '/usr/bin/python3';
 const PEER_THREADS = (process.env.BENCH_OLIST_PEER_THREADS ?? '0,1').split(',').map(Number);
 const REPEATS = Number(process.env.BENCH_OLIST_REPEATS ?? 5);
 const PEER_TIMEOUT_MS = 600_000;
@@ -97,23 +97,8 @@ interface PeerRun {
   proba?: Float64Array;
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-function pythonPeersAvailable(ctx: BenchContext): string | null {
-  const check = (): boolean =>
-    spawnSync(PYTHON, ['-c', 'import sklearn, xgboost, numpy'], { stdio: 'ignore' }).status === 0;
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  if (check()) return null;
-  ctx.log('installing python3-sklearn python3-xgboost with apt-get');
-  const apt = spawnSync('apt-get', ['install', '-y', 'python3-sklearn', 'python3-xgboost'], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  if (apt.status !== 0 || !check()) {
-    return `python peers unavailable (apt-get install python3-sklearn python3-xgboost failed: ${(apt.stderr ?? apt.error?.message ?? '').slice(-300)})`;
-  }
-  return null;
-}
+const pythonPeersAvailable = (ctx: BenchContext): string | null =>
+  ensurePython(ctx, ['sklearn', 'xgboost', 'numpy'], ['python3-sklearn', 'python3-xgboost']);
 
 const q = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 

@@ -14,7 +14,7 @@
  *
  * Env: BENCH_SERVE_SECONDS (default 15), BENCH_SERVE_CONNECTIONS (default 16).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
@@ -24,10 +24,10 @@ import { trainModel } from '../../src/core/ml/train.ts';
 import type { ColumnarTable } from '../../src/core/ml/types.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
+import { ensurePython, PYTHON } from '../lib/python.ts';
 
 const DURATION_S = Number(process.env.BENCH_SERVE_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_SERVE_CONNECTIONS ?? 16);
-const PYTHON = '/usr/bin/python3';
 const TOKEN = 'bench-serve-token-0123456789abcdef';
 
 interface Flight {
@@ -173,24 +173,12 @@ function spawnReady(
   });
 }
 
-function peerAvailable(ctx: BenchContext): string | null {
-  const check = () =>
-    spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn, numpy'], { stdio: 'ignore' }).status === 0;
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
-  if (check()) return null;
-  ctx.log('installing python3-fastapi python3-uvicorn python3-sklearn with apt-get');
-  const apt = spawnSync(
-    'apt-get',
-    ['install', '-y', 'python3-fastapi', 'python3-uvicorn', 'python3-sklearn'],
-    {
-      encoding: 'utf8',
-      timeout: 600_000,
-    },
+const peerAvailable = (ctx: BenchContext): string | null =>
+  ensurePython(
+    ctx,
+    ['fastapi', 'uvicorn', 'sklearn', 'numpy'],
+    ['python3-fastapi', 'python3-uvicorn', 'python3-sklearn'],
   );
-  if (apt.status !== 0 || !check())
-    return `peer unavailable (apt-get failed: ${(apt.stderr ?? '').slice(-300)})`;
-  return null;
-}
 
 export const suite: Suite = {
   description:
