@@ -214,10 +214,13 @@ class NotebookState {
 
   private async execute(ids: string[], controller: AbortController): Promise<void> {
     this.controller = controller;
+    // Another notebook opened meanwhile: results of this run must not land in its run states.
+    const doc = this.doc;
     const failed = new Set<string>();
     const graphErrors = new Map<string, string>();
     for (const e of this.graph.errors) for (const id of e.cellIds) graphErrors.set(id, e.message);
     for (const id of ids) {
+      if (this.doc !== doc) break;
       const cell = this.cell(id);
       if (!cell) continue;
       if (controller.signal.aborted) {
@@ -243,9 +246,11 @@ class NotebookState {
         const config = def.parse($state.snapshot(cell.config));
         const result = await def.run(config, this.context(id, controller.signal));
         if (controller.signal.aborted) throw new Error('Cancelled');
+        if (this.doc !== doc) break;
         const runs = (this.runs[id]?.runs ?? 0) + 1;
         this.runs[id] = { status: 'ok', result, ms: Math.round(performance.now() - t0), runs };
       } catch (err) {
+        if (this.doc !== doc) break;
         failed.add(id);
         const message = err instanceof Error ? err.message : String(err);
         const status = controller.signal.aborted ? 'cancelled' : 'error';

@@ -108,6 +108,12 @@ export interface SliceOptions {
   minCredible?: number;
 }
 
+/** Epoch ms → `YYYY-MM-DD`, or `YYYY-MM-DD HH:MM` when the time of day is not midnight UTC. */
+function isoDate(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.slice(11, 16) === '00:00' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
 const fmt = (x: number, datetime?: boolean) => {
   if (datetime) return new Date(x).toISOString().slice(0, 10);
   const a = Math.abs(x);
@@ -326,7 +332,11 @@ export function worstRows(
   const order = Array.from({ length: loss.length }, (_, i) => i).sort((a, b) => loss[b] - loss[a] || a - b);
   return order.slice(0, count).map((i) => {
     const features: Record<string, RawValue> = {};
-    for (const c of columns) features[c.name] = c.values[i] ?? null;
+    for (const c of columns) {
+      const v = c.values[i] ?? null;
+      // Datetimes travel as epoch ms; show them as ISO dates (times only when there is one).
+      features[c.name] = c.datetime && typeof v === 'number' && Number.isFinite(v) ? isoDate(v) : v;
+    }
     let actual: string | number = y[i];
     let predicted: string | number = p[i];
     let probability: number | undefined;

@@ -235,3 +235,20 @@ export function scatterChart(points: { actual: number; predicted: number }[]): E
     ],
   }) as El;
 }
+
+/** Residuals (actual − predicted) against the prediction: a funnel or a curve means the errors are not noise. */
+export function residualChart(points: { actual: number; predicted: number }[]): El {
+  const rows = points.map((p) => ({ predicted: p.predicted, residual: p.actual - p.predicted }));
+  return Plot.plot({
+    ...base,
+    width: 340,
+    height: 280,
+    marginLeft: 48,
+    x: { label: 'predicted' },
+    y: { label: 'actual − predicted', grid: true },
+    marks: [
+      Plot.ruleY([0], { stroke: GREY, strokeDasharray: '3,3' }),
+      Plot.dot(rows, { x: 'predicted', y: 'residual', r: 2, fill: ACCENT, fillOpacity: 0.35 }),
+    ],
+  }) as El;
+}
