@@ -18,43 +18,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
-import type { ColumnarTable } from '../../src/core/ml/types.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
 import { ensurePython, PYTHON } from '../lib/python.ts';
+import { flightsSpec, flightsTable, loadFlights } from '../../server/__tests__/flightsModel.ts';
 
 const DURATION_S = Number(process.env.BENCH_SERVE_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_SERVE_CONNECTIONS ?? 16);
 const TOKEN = 'bench-serve-token-0123456789abcdef';
-
-interface Flight {
-  date: number;
-  origin: string;
-  destination: string;
-  distance: number;
-  delayed: number;
-}
-
-async function loadFlights(parquet: string, every: number): Promise<Flight[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    await conn.run('SET autoinstall_known_extensions=false');
-    await conn.run('SET autoload_known_extensions=false');
-    const reader = await conn.runAndReadAll(`
-      SELECT epoch_ms(date)::DOUBLE AS date, origin, destination, distance::DOUBLE AS distance,
-             (delay > 15)::DOUBLE AS delayed
-      FROM (SELECT row_number() OVER () AS rn, * FROM read_parquet('${parquet.replaceAll("'", "''")}'))
-      WHERE rn % ${every} = 0 ORDER BY rn`);
-    return reader.getRowObjects() as unknown as Flight[];
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
 
 interface LoadResult {
   requests: number;
@@ -191,42 +164,11 @@ export const suite: Suite = {
     if (!existsSync(parquet)) return { measurements, details, errors: [`${parquet} not found`] };
 
     ctx.log('loading 20k flights and training a 300-tree GBDT');
-    const flights = await loadFlights(parquet, 150);
-    const table: ColumnarTable = {
-      rowCount: flights.length,
-      columns: {
-        date: Float64Array.from(flights.map((f) => f.date)),
-        origin: flights.map((f) => f.origin),
-        destination: flights.map((f) => f.destination),
-        distance: Float64Array.from(flights.map((f) => f.distance)),
-        delayed: Float64Array.from(flights.map((f) => f.delayed)),
-      },
-      types: {
-        date: 'TIMESTAMP',
-        origin: 'VARCHAR',
-        destination: 'VARCHAR',
-        distance: 'DOUBLE',
-        delayed: 'DOUBLE',
-      },
-    };
+    const flights = await loadFlights(150, parquet);
+    const table = flightsTable(flights);
     const { artifact } = await trainModel(
       table,
-      {
-        target: 'delayed',
-        task: 'binary',
-        pipeline: {
-          columns: [
-            { name: 'date', kind: 'datetime' },
-            { name: 'origin', kind: 'categorical' },
-            { name: 'destination', kind: 'categorical' },
-            { name: 'distance', kind: 'numeric' },
-          ],
-        },
-        split: { kind: 'random', seed: 1, fractions: { train: 0.8, valid: 0.1, test: 0.1 } },
-        family: 'gbdt',
-        params: { nEstimators: 300, earlyStoppingRounds: 0 },
-        seed: 1,
-      },
+      flightsSpec({ splitSeed: 1, seed: 1, params: { nEstimators: 300, earlyStoppingRounds: 0 } }),
       { backend: 'js' },
     );
     const trees = (artifact.model.state as { trees: unknown[] }).trees.length;

@@ -9,57 +9,14 @@ import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelArtifact, loadArtifact } from '../../src/core/ml/artifact.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
 import type { ColumnarTable } from '../../src/core/ml/types.ts';
 import { type RunningServer, startServer } from '../start.ts';
 import { type Fixture, makeDist } from './fixture.ts';
+import { flightsSpec, flightsTable, loadFlights } from './flightsModel.ts';
 import { TOKEN } from './modelFixture.ts';
-
-const FLIGHTS = 'node_modules/vega-datasets/data/flights-3m.parquet';
-
-async function loadFlightsTable(every: number): Promise<ColumnarTable> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    await conn.run('SET autoinstall_known_extensions=false');
-    await conn.run('SET autoload_known_extensions=false');
-    const reader = await conn.runAndReadAll(`
-      SELECT epoch_ms(date)::DOUBLE AS date, origin, destination, distance::DOUBLE AS distance,
-             (delay > 15)::DOUBLE AS delayed
-      FROM (SELECT row_number() OVER () AS rn, * FROM read_parquet('${FLIGHTS}'))
-      WHERE rn % ${every} = 0 ORDER BY rn`);
-    const rows = reader.getRowObjects() as {
-      date: number;
-      origin: string;
-      destination: string;
-      distance: number;
-      delayed: number;
-    }[];
-    return {
-      rowCount: rows.length,
-      columns: {
-        date: Float64Array.from(rows.map((r) => r.date)),
-        origin: rows.map((r) => r.origin),
-        destination: rows.map((r) => r.destination),
-        distance: Float64Array.from(rows.map((r) => r.distance)),
-        delayed: Float64Array.from(rows.map((r) => r.delayed)),
-      },
-      types: {
-        date: 'TIMESTAMP',
-        origin: 'VARCHAR',
-        destination: 'VARCHAR',
-        distance: 'DOUBLE',
-        delayed: 'DOUBLE',
-      },
-    };
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
 
 let fx: Fixture;
 let modelsDir: string;
@@ -72,26 +29,15 @@ const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/js
 beforeAll(async () => {
   fx = makeDist();
   modelsDir = mkdtempSync(join(tmpdir(), 'benchtop-serve-test-'));
-  table = await loadFlightsTable(1000); // 3,000 rows spread over the whole file
+  table = flightsTable(await loadFlights(1000)); // 3,000 rows spread over the whole file
   const out = await trainModel(
     table,
-    {
-      target: 'delayed',
-      task: 'binary',
-      pipeline: {
-        columns: [
-          { name: 'date', kind: 'datetime' },
-          { name: 'origin', kind: 'categorical' },
-          { name: 'destination', kind: 'categorical' },
-          { name: 'distance', kind: 'numeric' },
-        ],
-      },
-      split: { kind: 'random', seed: 3, fractions: { train: 0.8, valid: 0.1, test: 0.1 } },
-      family: 'gbdt',
-      params: { nEstimators: 100, minDataInLeaf: 20 },
+    flightsSpec({
+      splitSeed: 3,
       seed: 9,
+      params: { nEstimators: 100, minDataInLeaf: 20 },
       name: 'flights — gbdt',
-    },
+    }),
     { backend: 'js' },
   );
   artifact = out.artifact;
