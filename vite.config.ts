@@ -47,16 +47,22 @@ function bundledDatasets(): Plugin {
  */
 function precompress(): Plugin {
   const exts = /\.(wasm|js|css|html|json|svg|csv|tsv|arrow)$/;
+  let outDir = 'dist';
   return {
     name: 'benchtop-precompress',
     apply: 'build',
+    // The output folder as resolved by Vite (`--outDir` included), so parallel builds into separate
+    // folders (see tests/e2e/app.ts, BENCHTOP_E2E_DIST) do not compress each other's files.
+    writeBundle(options) {
+      outDir = options.dir ?? 'dist';
+    },
     closeBundle() {
       const walk = (dir: string): string[] =>
         readdirSync(dir).flatMap((f) => {
           const p = join(dir, f);
           return statSync(p).isDirectory() ? walk(p) : [p];
         });
-      for (const file of walk('dist')) {
+      for (const file of walk(outDir)) {
         if (!exts.test(file) || statSync(file).size < 1024) continue;
         const raw = readFileSync(file);
         writeFileSync(`${file}.gz`, gzipSync(raw, { level: 9 }));

@@ -16,9 +16,12 @@ export interface E2E {
 
 /** `serverOpts`: extra server options (e.g. a deploy `token`, a `modelsDir`). */
 export async function startE2E(serverOpts: Partial<StartOptions> = {}): Promise<E2E> {
-  if (!existsSync('dist/index.html'))
-    throw new Error('Build the app first (npm run build): dist/ is missing');
-  const server = await startServer({ ...serverOpts, distDir: 'dist', port: 0 });
+  // BENCHTOP_E2E_DIST: test a build in another folder (`vite build --outDir …`), so that several
+  // checkouts or people can build and test side by side without overwriting one dist/.
+  const distDir = process.env.BENCHTOP_E2E_DIST || 'dist';
+  if (!existsSync(`${distDir}/index.html`))
+    throw new Error(`Build the app first (npm run build): ${distDir}/ is missing`);
+  const server = await startServer({ ...serverOpts, distDir, port: 0 });
   const browser = await launchChromium();
   return {
     server,
