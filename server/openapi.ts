@@ -6,6 +6,7 @@
  * gives for it.
  */
 import type { InputField } from '../src/core/ml/pipeline/index.ts';
+import { auditOpenApi } from './auditPredict.ts';
 import type { DeployedModel, ModelStore } from './store/store.ts';
 import { predictRows } from './predict.ts';
 import { DEFAULT_TOP_K } from './routes/models.ts';
@@ -250,6 +251,12 @@ export async function buildOpenApi(
       required: ['model', ...row.required],
     };
     paths[`/v1/models/${m.name}/predict`] = { post: await predictOperation(m, `Predict with ${m.name}`) };
+  }
+  // Label-audit models: their own request ({title, site_id}) and answer (one category + the judge's reason).
+  for (const m of store.listAudit()) {
+    const { schemas: s, operation } = auditOpenApi(m);
+    Object.assign(schemas, s);
+    paths[`/v1/models/${m.name}/predict`] = { post: operation };
   }
   if (defaultModel) {
     paths['/predict'] = {

@@ -10,6 +10,14 @@
  * Client mistakes are thrown as HttpError and answered by app.onError as JSON 4xx.
  */
 import { type Context, Hono } from 'hono';
+import { isAuditArtifactJson } from '../../src/core/audit/artifact.ts';
+import {
+  auditDetails,
+  auditSummary,
+  type DeployedAuditModel,
+  parseAuditRequest,
+  predictAudit,
+} from '../auditPredict.ts';
 import { requireToken } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
@@ -44,6 +52,7 @@ export function summary(m: DeployedModel) {
   return {
     name: m.name,
     version: m.version,
+    kind: 'tabular' as const,
     task: m.artifact.task,
     family: m.artifact.model.family,
     created: m.artifact.createdAt,
@@ -71,6 +80,14 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
 
   const lookup = (name: string): DeployedModel => {
     const m = MODEL_NAME.test(name) ? store.get(name) : undefined;
+    if (!m && store.getAudit(name)) {
+      throw new HttpError(
+        400,
+        'unsupported_for_kind',
+        `${JSON.stringify(name)} is a label-audit model: this endpoint is for tabular models.`,
+        [{ field: 'name', problem: 'a label-audit model' }],
+      );
+    }
     if (!m) throw notFound(name);
     return m;
   };
@@ -117,6 +134,16 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     return batch ? c.json({ model, results }) : c.json({ model, ...results[0] });
   };
 
+  // Label-audit models (server/auditPredict.ts): same body rules, their own request and answer shape.
+  const predictAuditModel = async (c: Context, m: DeployedAuditModel) => {
+    const body = await readJsonBody(c, { maxBytes: maxPredictBytes, maxDepth: 32 });
+    const { rows, batch } = parseAuditRequest(m, body);
+    const results = predictAudit(m, rows, batch);
+    const model = { name: m.name, version: m.version };
+    c.header('Cache-Control', 'no-store');
+    return batch ? c.json({ model, results }) : c.json({ model, ...results[0] });
+  };
+
   app.post('/v1/models', auth, async (c) => {
     const raw = await readJsonBody(c, { maxBytes: maxModelBytes, maxDepth: 64 });
     const given = c.req.query('name');
@@ -139,7 +166,7 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
         );
       }
     }
-    const m = await store.deploy(name, raw);
+    const m = isAuditArtifactJson(raw) ? await store.deployAudit(name, raw) : await store.deploy(name, raw);
     c.header('Location', `/v1/models/${m.name}`);
     return c.json({ name: m.name, version: m.version }, 201);
   });
@@ -152,10 +179,17 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     } catch {
       def = null;
     }
-    return c.json({ models: store.list().map(summary), default: def });
+    const models = [...store.list().map(summary), ...store.listAudit().map(auditSummary)];
+    models.sort((a, b) => a.name.localeCompare(b.name));
+    return c.json({ models, default: def });
   });
 
   app.get('/v1/models/:name', (c) => {
+    const audit = store.getAudit(c.req.param('name'));
+    if (audit) {
+      c.header('Cache-Control', 'no-store');
+      return c.json(auditDetails(audit));
+    }
     const m = lookup(c.req.param('name'));
     const a = m.artifact;
     c.header('Cache-Control', 'no-store');
@@ -185,8 +219,15 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     return c.json({ name, deleted: true });
   });
 
-  app.post('/v1/models/:name/predict', (c) => predict(c, lookup(c.req.param('name'))));
-  app.post('/predict', (c) => predict(c, defaultModel()));
+  app.post('/v1/models/:name/predict', (c) => {
+    const audit = store.getAudit(c.req.param('name'));
+    return audit ? predictAuditModel(c, audit) : predict(c, lookup(c.req.param('name')));
+  });
+  app.post('/predict', (c) => {
+    // A label-audit model answers /predict only when BENCHTOP_DEFAULT_MODEL names it.
+    const audit = opts.defaultModel ? store.getAudit(opts.defaultModel) : undefined;
+    return audit ? predictAuditModel(c, audit) : predict(c, defaultModel());
+  });
 
   app.get('/v1/models/:name/drift', (c) => {
     c.header('Cache-Control', 'no-store');

@@ -99,6 +99,25 @@ export async function deployArtifact(
   return (await res.json()) as { name: string; version: number };
 }
 
+/**
+ * Deploys an artifact that is already JSON text (e.g. the label-audit model the audit worker serialises,
+ * src/core/audit/artifact.ts), so a large model is not parsed and re-serialised on the main thread.
+ */
+export async function deployArtifactJson(
+  json: string,
+  opts: { name: string; token: string; origin?: string },
+): Promise<{ name: string; version: number }> {
+  const res = await call(`${opts.origin ?? serverOrigin()}/v1/models?name=${encodeURIComponent(opts.name)}`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}),
+    },
+    body: json,
+  });
+  return (await res.json()) as { name: string; version: number };
+}
+
 export interface DriftFeature {
   feature: string;
   kind: string;
