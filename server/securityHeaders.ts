@@ -7,9 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 
-/** Same policy as index.html's meta tag; used when the built index.html cannot be read. */
+/**
+ * Same policy as index.html's meta tag; used when the built index.html cannot be read. connect-src
+ * allows https: and local http ports because the label-audit cell's language-model judge calls an
+ * endpoint the user configures (a hosted API, or Ollama / llama.cpp on this machine); the trade-off is
+ * explained next to the meta tag in index.html.
+ */
 export const DEFAULT_CSP =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data: https:; font-src 'self' data:";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data: https: http://localhost:* http://127.0.0.1:*; font-src 'self' data:";
 
 /**
  * The CSP from the built index.html's `<meta http-equiv="Content-Security-Policy">`. Taking it from

@@ -45,6 +45,20 @@ export interface AuditRow {
   error?: string;
 }
 
+/** What predicting one more unlabelled title of a site needs (see AuditOptions.onModel). */
+export interface SiteModel {
+  site: string;
+  index: CategoryIndex;
+  /** Labelled items (title + text, resolved leaf id), in item order: the kNN's and judge's data. */
+  labelled: LabelledDoc[];
+  /** The kNN and the frequency prior are used (enough labels, AuditOptions.minLabels). */
+  knn: boolean;
+  /** Scorer applied to unlabelled items. */
+  scorer: Scorer;
+  candidates: number;
+  neighbours: number;
+}
+
 export interface AuditProgress {
   site: string;
   phase: 'index' | 'train' | 'infer';
@@ -68,6 +82,17 @@ export interface AuditOptions {
   /** Pre-built indexes by site (e.g. from an OPFS cache). */
   indexes?: Map<string, CategoryIndex>;
   onProgress?: (p: AuditProgress) => void;
+  /**
+   * Receives each site's fitted model (index, labelled documents, scorer for unlabelled items) so it
+   * can be deployed (src/core/audit/artifact.ts). Setting it also fits the full scorer when every item
+   * is labelled, since served titles are unlabelled.
+   */
+  onModel?: (m: SiteModel) => void;
+  /**
+   * Builds (or loads, e.g. from an OPFS cache) the kNN index over a site's labelled documents.
+   * Default: `new KnnIndex(docs)`.
+   */
+  knnFor?: (site: string, docs: readonly LabelledDoc[]) => KnnIndex | Promise<KnnIndex>;
   signal?: AbortSignal;
 }
 
@@ -184,7 +209,7 @@ async function auditSite(
     labelled.forEach((i, d) => {
       docOf[i] = d;
     });
-    knn = new KnnIndex(docs);
+    knn = opts.knnFor ? await opts.knnFor(site, docs) : new KnnIndex(docs);
     const counts = new Map<string, number>();
     for (const d of docs) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
     prior = { counts, max: Math.max(1, ...counts.values()) };
@@ -228,9 +253,21 @@ async function auditSite(
       models.push(trainScorer(train.filter((g) => g.fold !== f)));
       await yieldNow();
     }
-    if (labelled.length < items.length) fullModel = trainScorer(train);
+    if (labelled.length < items.length || opts.onModel) fullModel = trainScorer(train);
     progress('train', sample.length, sample.length);
   }
+  opts.onModel?.({
+    site,
+    index,
+    labelled: labelled.map((i) => ({
+      text: items[i].text ? `${items[i].title} ${items[i].text}` : items[i].title,
+      label: resolved[i]!,
+    })),
+    knn: knn !== null,
+    scorer: fullModel,
+    candidates: k,
+    neighbours: kn,
+  });
 
   const rows: AuditRow[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
@@ -276,7 +313,13 @@ export interface AuditMeasure extends Accuracy {
   byDepth: Record<string, Accuracy>;
   bySite: Record<string, Accuracy>;
   /** Flag = match === false. Precision: flagged rows whose original label really is wrong. */
-  mismatch: { flagged: number; precision: number | null; recall: number | null };
+  mismatch: {
+    flagged: number;
+    precision: number | null;
+    recall: number | null;
+    /** The same for the confident flags only (match === false and confidence ≥ threshold). */
+    confident?: { threshold: number; flagged: number; precision: number | null; recall: number | null };
+  };
 }
 
 /**
@@ -287,6 +330,8 @@ export function measure(
   rows: readonly AuditRow[],
   truth: Map<string, string>,
   depthOf?: (site: string, id: string) => number,
+  /** Also measure the confident flags (confidence ≥ this). */
+  highConfidence?: number,
 ): AuditMeasure {
   const acc = (): { n: number; t1: number; t5: number } => ({ n: 0, t1: 0, t5: 0 });
   const all = acc();
@@ -296,6 +341,8 @@ export function measure(
   let flaggedWrong = 0;
   let wrongLabels = 0;
   let wrongFlagged = 0;
+  let confFlagged = 0;
+  let confFlaggedWrong = 0;
   for (const r of rows) {
     const t = truth.get(r.id);
     if (t === undefined) continue;
@@ -319,6 +366,10 @@ export function measure(
         if (wrong) flaggedWrong++;
       }
       if (wrong && r.match === false) wrongFlagged++;
+      if (highConfidence !== undefined && r.match === false && r.confidence >= highConfidence) {
+        confFlagged++;
+        if (wrong) confFlaggedWrong++;
+      }
     }
   }
   const fin = (a: ReturnType<typeof acc>): Accuracy => ({
@@ -334,6 +385,16 @@ export function measure(
       flagged,
       precision: flagged ? flaggedWrong / flagged : null,
       recall: wrongLabels ? wrongFlagged / wrongLabels : null,
+      ...(highConfidence !== undefined
+        ? {
+            confident: {
+              threshold: highConfidence,
+              flagged: confFlagged,
+              precision: confFlagged ? confFlaggedWrong / confFlagged : null,
+              recall: wrongLabels ? confFlaggedWrong / wrongLabels : null,
+            },
+          }
+        : {}),
     },
   };
 }

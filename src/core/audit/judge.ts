@@ -260,12 +260,14 @@ export function parseJudgement(content: string): Judgement {
   try {
     json = JSON.parse(stripped);
   } catch {
-    throw new Error(`response is not JSON: ${JSON.stringify(content.slice(0, 120))}`);
+    throw new Error(`invalid response: not JSON: ${JSON.stringify(content.slice(0, 120))}`);
   }
   const r = judgementSchema.safeParse(json);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`response does not match {"verdict": "confirm"|"reject", "reason": string}: ${issues}`);
+    throw new Error(
+      `invalid response: does not match {"verdict": "confirm"|"reject", "reason": string}: ${issues}`,
+    );
   }
   return r.data;
 }
@@ -340,11 +342,11 @@ export async function llmJudge(
     try {
       payload = JSON.parse(text);
     } catch {
-      throw new Error('endpoint did not return a chat-completions JSON body');
+      throw new Error('invalid response: the endpoint did not return a chat-completions JSON body');
     }
     const c = completionSchema.safeParse(payload);
     if (!c.success || c.data.choices[0].message.content == null)
-      throw new Error('endpoint reply has no choices[0].message.content');
+      throw new Error('invalid response: the endpoint reply has no choices[0].message.content');
     return parseJudgement(c.data.choices[0].message.content);
   };
 

@@ -5,11 +5,14 @@
 import { charNgrams, tokenize } from './normalize.ts';
 import {
   Accumulator,
+  base64ToFloat32,
+  base64ToInt32,
   buildPostings,
   docFreqs,
   type Postings,
   type TermCounts,
   topK,
+  typedToBase64,
   Vocab,
 } from './sparse.ts';
 
@@ -146,6 +149,46 @@ export class KnnIndex {
     }
   }
 
+  /** Compact JSON (typed arrays as base64), e.g. for an OPFS cache; `fromJSON` gives identical answers. */
+  toJSON(): SerializedKnnIndex {
+    return {
+      version: 1,
+      terms: this.vocab.terms,
+      idf: typedToBase64(this.idf),
+      postings: [
+        typedToBase64(this.postings.offsets),
+        typedToBase64(this.postings.docs),
+        typedToBase64(this.postings.weights),
+      ],
+      labelIds: typedToBase64(this.labelIds),
+      labels: this.labels,
+      charWeight: this.charWeight,
+      maxDf: this.maxDf,
+    };
+  }
+
+  static fromJSON(s: SerializedKnnIndex): KnnIndex {
+    if (s.version !== 1) throw new Error(`KnnIndex: unsupported version ${String(s.version)}`);
+    const labelIds = base64ToInt32(s.labelIds);
+    // Bypasses the constructor (which builds from documents): every field is restored as serialised.
+    const k = Object.create(KnnIndex.prototype) as KnnIndex;
+    Object.assign(k, {
+      vocab: Vocab.fromTerms(s.terms),
+      idf: base64ToFloat32(s.idf),
+      postings: {
+        offsets: base64ToInt32(s.postings[0]),
+        docs: base64ToInt32(s.postings[1]),
+        weights: base64ToFloat32(s.postings[2]),
+      },
+      acc: new Accumulator(labelIds.length),
+      labelIds,
+      labels: s.labels,
+      charWeight: s.charWeight,
+      maxDf: s.maxDf,
+    });
+    return k;
+  }
+
   /** Similarity-weighted votes of the neighbours, best first. */
   static vote(neighbours: readonly Neighbour[], power = 2): Vote[] {
     const m = new Map<string, Vote>();
@@ -164,4 +207,15 @@ export class KnnIndex {
     for (const v of out) v.share = total > 0 ? v.vote / total : 0;
     return out.sort((a, b) => b.vote - a.vote);
   }
+}
+
+export interface SerializedKnnIndex {
+  version: 1;
+  terms: string[];
+  idf: string;
+  postings: [string, string, string];
+  labelIds: string;
+  labels: string[];
+  charWeight: number;
+  maxDf: number;
 }
