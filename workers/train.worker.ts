@@ -121,6 +121,9 @@ async function chooseBackend(prefer?: Backend): Promise<BackendInfo> {
   });
 }
 
+/** Smallest interval between two progress events of one fit, ms. */
+const PROGRESS_MS = 50;
+
 let chosen: Promise<BackendInfo> | undefined;
 let chosenPrefer: Backend | undefined;
 const running = new Map<string, AbortController>();
@@ -143,6 +146,8 @@ const api: TrainApi = {
     const ctl = new AbortController();
     running.set(request.runId, ctl);
     const t0 = performance.now();
+    let lastSent = Number.NEGATIVE_INFINITY;
+    let lastFit = -1;
     try {
       const { arrow, types, runId, ...spec } = request;
       const table = columnarFromArrow(arrow, types);
@@ -153,7 +158,16 @@ const api: TrainApi = {
           backend: info.backend,
           signal: ctl.signal,
           onProgress: (p) => {
-            const event: TrainProgress = { ...p, runId, elapsedMs: Math.round(performance.now() - t0) };
+            // At most one event per PROGRESS_MS within a fit (plus each fit's first and last step): a GBDT
+            // reports every tree, thousands a second, and the page would queue them faster than it can
+            // draw them — Cancel then waited seconds behind the backlog. The live curve is sampled; the
+            // stored run keeps every point.
+            const now = performance.now();
+            const fit = p.trial ?? 0;
+            if (fit === lastFit && p.step < p.total && now - lastSent < PROGRESS_MS) return;
+            lastFit = fit;
+            lastSent = now;
+            const event: TrainProgress = { ...p, runId, elapsedMs: Math.round(now - t0) };
             // A comlink proxy: fire and forget (the page may have gone away).
             void Promise.resolve(onProgress?.(event)).catch(() => undefined);
           },

@@ -20,8 +20,8 @@ import type { BackendInfo, TrainProgress, TrainResult } from '../../workers/trai
 import type { CellKindDef, RunContext } from '../core/cells/types.ts';
 import { quoteIdent } from '../core/data/tableName.ts';
 import { modelFamily } from '../core/ml/registry.ts';
-import type { SplitSpec } from '../core/ml/split/index.ts';
-import { describeSplit } from '../core/ml/split/index.ts';
+import type { AnySplitSpec, KFoldSpec, SplitSpec } from '../core/ml/split/index.ts';
+import { describeSplit, splitColumn } from '../core/ml/split/index.ts';
 import { cancelTraining, train, trainerBackend } from '../core/ml/trainClient.ts';
 import type { Task } from '../core/ml/types.ts';
 import { profileTable } from '../core/profile/profile.ts';
@@ -45,7 +45,8 @@ export interface TrainConfig extends Record<string, unknown> {
   task?: Task;
   /** Absent: every column but the target and the automatic exclusions. */
   features?: string[];
-  split: SplitSpec;
+  /** Holdout split, or k-fold cross-validation (`kind: 'kfold'`) with a held-out test part. */
+  split: AnySplitSpec;
   family: string;
   /** Overrides of the family's defaults. */
   params: Record<string, unknown>;
@@ -54,23 +55,62 @@ export interface TrainConfig extends Record<string, unknown> {
   name: string;
   /** Class weights for classification (TrainSpec.classWeight); absent = none. */
   classWeight?: 'none' | 'balanced';
-  /** Random hyperparameter search over the family's default space; absent = off. */
-  search?: { kind: 'random'; trials: number };
+  /**
+   * Hyperparameter search over the family's default space, scored on validation (k-fold: the folds'
+   * mean): `random` (`trials` configurations) or successive `halving` (`trials` configurations, keep
+   * 1/`eta` per rung); absent = off.
+   */
+  search?: SearchConfig;
 }
+
+export type SearchConfig =
+  | { kind: 'random'; trials: number }
+  | { kind: 'halving'; trials: number; eta: number };
 
 /** Trials of a search when the form does not say. */
 export const DEFAULT_SEARCH_TRIALS = 8;
 const MAX_SEARCH_TRIALS = 200;
+/** Successive halving: eta when the form does not say, and its range. */
+export const DEFAULT_ETA = 3;
+const MAX_ETA = 10;
+/** K-fold: folds when the form does not say, and the most the form allows. */
+export const DEFAULT_FOLDS = 5;
+export const MAX_FOLDS = 20;
 
 export const TASKS: readonly Task[] = ['binary', 'multiclass', 'regression'];
-const SPLIT_KINDS = ['random', 'stratified', 'temporal', 'grouped'] as const;
+const SPLIT_KINDS = ['random', 'stratified', 'temporal', 'grouped', 'kfold'] as const;
 
 export function defaultSplit(): SplitSpec {
   return { kind: 'stratified', seed: 42, fractions: { train: 0.7, valid: 0.15, test: 0.15 } };
 }
 
-function parseSplit(v: unknown): SplitSpec {
+/** K-fold as the form starts it: 5 stratified folds (classification) and a 20 % test part. */
+export function defaultKFold(seed = 42, stratified = true): KFoldSpec {
+  return { kind: 'kfold', k: DEFAULT_FOLDS, stratified, seed, testFraction: 0.2 };
+}
+
+function parseKFold(s: Partial<KFoldSpec>): KFoldSpec {
+  const k = s.k ?? DEFAULT_FOLDS;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 2 || k > MAX_FOLDS)
+    throw new Error(`train cell: k-fold "k" must be an integer from 2 to ${MAX_FOLDS}`);
+  const testFraction = s.testFraction ?? 0.2;
+  if (typeof testFraction !== 'number' || !(testFraction >= 0 && testFraction < 1))
+    throw new Error('train cell: k-fold "testFraction" must be ≥ 0 and < 1');
+  const out: KFoldSpec = {
+    kind: 'kfold',
+    k,
+    stratified: s.stratified === true,
+    seed: typeof s.seed === 'number' ? s.seed : 42,
+    testFraction,
+  };
+  if (typeof s.groupColumn === 'string' && s.groupColumn) out.groupColumn = s.groupColumn;
+  return out;
+}
+
+function parseSplit(v: unknown): AnySplitSpec {
   if (v === undefined || v === null) return defaultSplit();
+  if (typeof v === 'object' && (v as { kind?: unknown }).kind === 'kfold')
+    return parseKFold(v as Partial<KFoldSpec>);
   const s = v as Partial<SplitSpec>;
   if (typeof s !== 'object' || !SPLIT_KINDS.includes(s.kind as (typeof SPLIT_KINDS)[number]))
     throw new Error(`train cell: split kind must be one of ${SPLIT_KINDS.join(', ')}`);
@@ -180,10 +220,28 @@ export async function resultOf(
 ): Promise<{ meta: Record<string, unknown>; charts: { name: string; svg: string }[] }> {
   // Observable Plot loads with the first chart, not with the app (keeps the first paint small).
   const { chartSvg, lossChart } = await import('../ui/train/charts.ts');
+  const { overlayLossChart } = await import('../ui/train/charts.ts');
+  const xLabel = stepLabel(run.config.family);
+  // K-fold: each fold's curves (validation solid, train dashed) and the final refit's train curve.
+  const foldCurves = (run.cv?.folds ?? [])
+    .filter((f) => (f.lossCurve?.length ?? 0) > 0)
+    .map((f) => ({ name: `fold ${f.fold}`, points: f.lossCurve! }));
   const charts =
-    typeof document !== 'undefined' && run.lossCurve.length > 0
-      ? [{ name: 'loss', svg: chartSvg(lossChart(run.lossCurve, { xLabel: stepLabel(run.config.family) })) }]
-      : [];
+    typeof document === 'undefined'
+      ? []
+      : foldCurves.length > 0
+        ? [
+            {
+              name: 'loss',
+              // A figure (legend + plot): keep all of it, not just its first svg (the legend swatch).
+              svg: overlayLossChart([...foldCurves, { name: 'final (train)', points: run.lossCurve }], {
+                xLabel,
+              }).outerHTML,
+            },
+          ]
+        : run.lossCurve.length > 0
+          ? [{ name: 'loss', svg: chartSvg(lossChart(run.lossCurve, { xLabel })) }]
+          : [];
   return {
     meta: {
       runId: run.id,
@@ -202,6 +260,7 @@ export async function resultOf(
       rows: run.fingerprint.rows,
       classWeight: run.config.classWeight ?? 'none',
       search: run.artifact.provenance.search,
+      cv: run.cv ?? run.artifact.provenance.cv,
     },
     charts,
   };
@@ -254,13 +313,20 @@ export const trainCell: CellKindDef<TrainConfig> = {
       if (c.classWeight === 'balanced') out.classWeight = 'balanced';
     }
     if (c.search !== undefined && c.search !== null) {
-      const s = c.search as Partial<NonNullable<TrainConfig['search']>>;
-      if (typeof s !== 'object' || (s.kind !== undefined && s.kind !== 'random'))
-        throw new Error('train cell: search must be { kind: "random", trials }');
+      const s = c.search as { kind?: unknown; trials?: unknown; eta?: unknown };
+      if (typeof s !== 'object' || (s.kind !== undefined && s.kind !== 'random' && s.kind !== 'halving'))
+        throw new Error(
+          'train cell: search must be { kind: "random", trials } or { kind: "halving", trials, eta }',
+        );
       const trials = s.trials ?? DEFAULT_SEARCH_TRIALS;
       if (typeof trials !== 'number' || !Number.isInteger(trials) || trials < 1 || trials > MAX_SEARCH_TRIALS)
         throw new Error(`train cell: search trials must be an integer from 1 to ${MAX_SEARCH_TRIALS}`);
-      out.search = { kind: 'random', trials };
+      if (s.kind === 'halving') {
+        const eta = s.eta ?? DEFAULT_ETA;
+        if (typeof eta !== 'number' || !Number.isInteger(eta) || eta < 2 || eta > MAX_ETA)
+          throw new Error(`train cell: search eta must be an integer from 2 to ${MAX_ETA}`);
+        out.search = { kind: 'halving', trials, eta };
+      } else out.search = { kind: 'random', trials };
     }
     if (c.features !== undefined && c.features !== null) {
       if (!Array.isArray(c.features) || c.features.some((f) => typeof f !== 'string'))
@@ -294,8 +360,13 @@ export const trainCell: CellKindDef<TrainConfig> = {
     if (features.length === 0) throw new Error('No feature columns: include at least one');
     if ((config.split.kind === 'temporal' || config.split.kind === 'grouped') && !config.split.column)
       throw new Error(`A ${config.split.kind} split needs a column: choose one under Split`);
-    if (config.split.column && !names.includes(config.split.column))
-      throw new Error(`Split column "${config.split.column}" is not in ${config.input}`);
+    const splitCol = splitColumn(config.split);
+    if (splitCol && !names.includes(splitCol))
+      throw new Error(`Split column "${splitCol}" is not in ${config.input}`);
+    if (config.search?.kind === 'halving' && !family.budgetParam)
+      throw new Error(
+        `${family.title} has no budget (rounds / epochs) for successive halving: choose random search`,
+      );
 
     const fp = await fingerprint(ctx, info);
     const params = { ...(family.defaults as Record<string, unknown>), ...config.params };
@@ -310,7 +381,7 @@ export const trainCell: CellKindDef<TrainConfig> = {
       params,
       seed: config.seed,
       classWeight: config.classWeight ?? 'none',
-      search: config.search?.trials ?? 0,
+      search: config.search ?? null,
     };
     const notebookId = notebook.doc?.id ?? '';
     if (!force) {
@@ -327,18 +398,16 @@ export const trainCell: CellKindDef<TrainConfig> = {
             features: r.config.features,
             split: r.config.split,
             family: r.config.family,
-            params: r.config.params,
+            params: r.config.requestedParams ?? r.config.params,
             seed: r.config.seed,
             classWeight: r.config.classWeight ?? 'none',
-            search: r.config.search?.trials ?? 0,
+            search: r.config.search ?? null,
           }),
       );
       if (prior) return resultOf(prior, true);
     }
 
-    const cols = [
-      ...new Set([config.target, ...features, ...(config.split.column ? [config.split.column] : [])]),
-    ];
+    const cols = [...new Set([config.target, ...features, ...(splitCol ? [splitCol] : [])])];
     const query = await ctx.data.query(
       `SELECT ${cols.map(quoteIdent).join(', ')} FROM ${quoteIdent(config.input)}`,
       ctx.cellId,
@@ -374,7 +443,7 @@ export const trainCell: CellKindDef<TrainConfig> = {
             params: config.params,
             seed: config.seed,
             ...(config.classWeight === 'balanced' ? { classWeight: 'balanced' as const } : {}),
-            ...(config.search ? { search: { kind: 'random' as const, trials: config.search.trials } } : {}),
+            ...(config.search ? { search: { ...config.search } } : {}),
             name,
             notebookId,
             cellId: ctx.cellId,
@@ -406,6 +475,7 @@ export const trainCell: CellKindDef<TrainConfig> = {
       family: family.id,
       params: result.artifact.model.params,
       overrides: config.params,
+      requestedParams: params,
       seed: config.seed,
       ...(config.classWeight === 'balanced' ? { classWeight: 'balanced' as const } : {}),
       ...(config.search ? { search: { ...config.search } } : {}),
@@ -431,6 +501,7 @@ export const trainCell: CellKindDef<TrainConfig> = {
       metrics: result.artifact.metrics,
       baseline: result.baseline,
       split: result.split,
+      ...(result.cv ? { cv: result.cv } : {}),
       lossCurve: result.lossCurve,
       artifact: result.artifact,
     };

@@ -7,7 +7,8 @@
  */
 import type { IDBPDatabase } from 'idb';
 import type { ModelArtifact } from '../core/ml/artifact.ts';
-import type { SplitSpec, SplitSummary } from '../core/ml/split/index.ts';
+import type { CvRecord } from '../core/ml/cv.ts';
+import type { AnySplitSpec, KFoldSummary, SplitSummary } from '../core/ml/split/index.ts';
 import type { LossPoint, Task } from '../core/ml/types.ts';
 import { benchtopDb } from './notebookStore.ts';
 
@@ -19,17 +20,26 @@ export interface RunConfig {
   /** Whether `task` was detected (true) or chosen by the user. */
   taskDetected: boolean;
   features: string[];
-  split: SplitSpec;
+  /** Holdout split, or k-fold (`kind: 'kfold'`; the per-fold metrics are in `RunRecord.cv`). */
+  split: AnySplitSpec;
   family: string;
   /** Hyperparameters as used (the family's defaults merged with the cell's overrides). */
   params: Record<string, unknown>;
   /** The cell's overrides only. */
   overrides: Record<string, unknown>;
+  /**
+   * The family's defaults merged with the overrides, as asked for (a search or a k-fold refit changes
+   * `params`): what "same settings" compares. Absent in runs stored before it existed.
+   */
+  requestedParams?: Record<string, unknown>;
   seed: number;
   /** Class weights of the fit (classification); absent = none. */
   classWeight?: 'none' | 'balanced';
-  /** Random hyperparameter search (trials); absent = none. The trials are in artifact.provenance.search. */
-  search?: { kind: 'random'; trials: number };
+  /**
+   * Hyperparameter search: random (`trials` configurations) or successive halving (`trials`
+   * configurations, `eta`); absent = none. What it did is in artifact.provenance.search.
+   */
+  search?: { kind: 'random'; trials: number } | { kind: 'halving'; trials: number; eta: number };
 }
 
 /** The table a run was trained on, as DuckDB saw it. */
@@ -57,7 +67,12 @@ export interface RunRecord {
   durationsMs: Record<string, number>;
   metrics: { valid: Record<string, number>; test: Record<string, number> };
   baseline: { valid: Record<string, number>; test: Record<string, number> };
-  split?: SplitSummary;
+  split?: SplitSummary | KFoldSummary;
+  /**
+   * K-fold runs: each fold's validation metrics (and loss curve), their mean ± std, and how the final
+   * model's budget was set. `metrics.valid` / `baseline.valid` are then the fold means.
+   */
+  cv?: CvRecord;
   lossCurve: LossPoint[];
   artifact: ModelArtifact;
 }

@@ -5,9 +5,17 @@
  * table → split (train / valid / test) → feature pipeline fitted on the TRAIN rows only → matrices →
  * family.fit(train, valid for early stopping) → metrics on valid and test → `ModelArtifact`.
  * The test part is never used for fitting, early stopping or any choice: only for the reported metrics.
- * Options: balanced class weights (`classWeight`, counted on train rows) and a seeded random
- * hyperparameter search (`search`: trials scored on validation, the best trial's model kept).
- * The baseline (majority class / mean) is always fitted as well, for comparison.
+ *
+ * K-fold (`split.kind === 'kfold'`): a held-out test part, then for each fold the pipeline and the model
+ * are fitted on that fold's training rows only and scored on its validation rows (per-fold metrics,
+ * mean ± std in `cv`); then the final pipeline and model are fitted on every non-test row — with the
+ * budget (boosting rounds / epochs) from the folds' early stopping when a fold stopped early, else the
+ * configured one (`cv.final` says which) — and scored on test once. `metrics.valid` is the fold mean.
+ *
+ * Options: balanced class weights (`classWeight`, counted on each fit's training rows) and a seeded
+ * hyperparameter search (`search`: random, or successive halving over the family's budget; scored on
+ * validation, or on the folds' mean under k-fold; see ./search.ts). The baseline (majority class /
+ * mean) is always fitted as well, for comparison.
  */
 import { version as benchtopVersion } from '../../../package.json';
 import type { ModelArtifact, TargetDistribution } from './artifact.ts';
@@ -21,11 +29,23 @@ import {
   summaryStats,
   transform,
   inputSchema,
+  type FittedPipeline,
 } from './pipeline/index.ts';
 import { modelFamily } from './registry.ts';
-import { DEFAULT_TRIALS, type SearchRecord, type SearchSpec, sampleSpace } from './search.ts';
-import { splitRows } from './split/index.ts';
-import type { SplitSpec, SplitSummary } from './split/index.ts';
+import { type CvFold, type CvRecord, bestStepOf, finalBudget, foldStats } from './cv.ts';
+import { abortError } from './families/linear.ts';
+import {
+  DEFAULT_ETA,
+  DEFAULT_TRIALS,
+  type HalvingRungRecord,
+  halvingSchedule,
+  rankScores,
+  type SearchRecord,
+  type SearchSpec,
+  sampleSpace,
+} from './search.ts';
+import { holdoutRows, kfoldRows } from './split/index.ts';
+import type { AnySplitSpec, KFoldSummary, SplitSummary } from './split/index.ts';
 import { analyseTarget } from './split/target.ts';
 import type {
   ColumnarTable,
@@ -37,6 +57,7 @@ import type {
   TrainedModel,
 } from './types.ts';
 
+export type { CvFold, CvRecord } from './cv.ts';
 export type { SearchRecord, SearchSpec } from './search.ts';
 
 /** What to train. Plain data: crosses the worker boundary as is. */
@@ -52,8 +73,11 @@ export interface TrainSpec {
   pipeline?: PipelineSpec;
   /** Feature column names, used when `pipeline.columns` is absent or empty. Default: every column but the target. */
   featureColumns?: string[];
-  /** Train / valid / test split (k-fold is not a training split here). */
-  split: SplitSpec;
+  /**
+   * Train / valid / test split, or k-fold cross-validation with a held-out test part (`kind: 'kfold'`:
+   * per-fold fits and metrics, then a final refit on all non-test rows; see the module comment).
+   */
+  split: AnySplitSpec;
   /** Registered family id: `baseline`, `linear`, `mlp`, `gbdt`, … */
   family: string;
   /** Hyperparameters (merged over the family's defaults). */
@@ -67,10 +91,12 @@ export interface TrainSpec {
    */
   classWeight?: 'none' | 'balanced';
   /**
-   * Random hyperparameter search: `trials` models with parameters sampled (seeded) from `space`
-   * (default: the family's `searchSpace`) over `params`, each fitted on train and scored on the
-   * VALIDATION rows by the task's primary metric; the best trial's model is kept, and only it is
-   * evaluated on test. Needs validation rows. Recorded in `provenance.search`.
+   * Hyperparameter search: `trials` configurations sampled (seeded) from `space` (default: the family's
+   * `searchSpace`) over `params`, scored by the task's primary metric on the VALIDATION rows (k-fold:
+   * the mean over the folds' validation rows); `random` fits each with the full budget, `halving` runs
+   * successive halving over the family's `budgetParam` (./search.ts). The best configuration's model is
+   * kept (k-fold: refitted on all non-test rows), and only it is evaluated on test. A holdout split
+   * needs validation rows. Recorded in `provenance.search`.
    */
   search?: SearchSpec;
   /** Seed of the model (initialisation, shuffles, bagging). The split has its own seed in `split.seed`. */
@@ -97,10 +123,12 @@ export interface TrainOutput {
   lossCurve: LossPoint[];
   /** The baseline's metrics on the same valid / test rows. */
   baseline: { valid: Record<string, number>; test: Record<string, number> };
-  split: SplitSummary;
+  split: SplitSummary | KFoldSummary;
   durationsMs: Record<string, number>;
   /** The hyperparameter search, when one ran (also in `artifact.provenance.search`). */
   search?: SearchRecord;
+  /** K-fold training: per-fold metrics (with loss curves), mean ± std, the final refit's budget. */
+  cv?: CvRecord;
 }
 
 /**
@@ -202,6 +230,18 @@ function gather(y: Float64Array, rows: Uint32Array): Float32Array {
   return out;
 }
 
+/** Release a live model's TF.js memory (the MLP's weights); no-op for pure-JS families. */
+const free = (m: TrainedModel | undefined) => (m as { dispose?: () => void } | undefined)?.dispose?.();
+
+/** A candidate's score on validation (or the folds' mean), with what the caller may keep. */
+interface Scored {
+  score: number | null;
+  /** Holdout: the fitted model (the caller keeps or frees it). */
+  model?: TrainedModel;
+  /** K-fold: the folds, scored (their models are already freed). */
+  folds?: CvFold[];
+}
+
 /** Train one model end to end; see the module comment. */
 export async function trainModel(
   table: ColumnarTable,
@@ -214,6 +254,9 @@ export async function trainModel(
   const lap = (key: string, since: number) => {
     durationsMs[key] = Math.round((now() - since) * 10) / 10;
     return now();
+  };
+  const checkCancel = () => {
+    if (opts.signal?.aborted) throw abortError();
   };
   const targetCol = table.columns[spec.target];
   if (!targetCol) throw new Error(`Target column "${spec.target}" not found.`);
@@ -242,18 +285,42 @@ export async function trainModel(
   }
   const yAll = info.values; // NaN = missing target
   const hasTarget = (r: number) => Number.isFinite(yAll[r]);
+  const keep = (rows: Uint32Array) => rows.filter(hasTarget);
+  const k = classes?.length;
+  const metric = primaryMetric(task);
+  const higher = higherIsBetter(metric);
 
   // Split; rows with a missing target are dropped from every part.
   let t = now();
-  const split = splitRows(table, targetCol, spec.split, task);
-  const keep = (rows: Uint32Array) => rows.filter(hasTarget);
-  const trainRows = keep(split.train);
-  const validRows = keep(split.valid);
-  const testRows = keep(split.test);
+  let splitSummary: SplitSummary | KFoldSummary;
+  /** Rows the final model is fitted on (holdout: train; k-fold: every non-test row). */
+  let trainRows: Uint32Array;
+  let validRows = new Uint32Array(0);
+  let testRows: Uint32Array;
+  let folds: { train: Uint32Array; valid: Uint32Array }[] | undefined;
+  if (spec.split.kind === 'kfold') {
+    const cv = kfoldRows(table, targetCol, spec.split, task);
+    folds = cv.folds.map((f) => ({ train: keep(f.train), valid: keep(f.valid) }));
+    const empty = folds.findIndex((f) => f.train.length === 0 || f.valid.length === 0);
+    if (empty >= 0)
+      throw new Error(
+        `Fold ${empty + 1} of ${folds.length} has no rows with a target to ${folds[empty].train.length === 0 ? 'fit on' : 'score on'}: use fewer folds.`,
+      );
+    const rest: number[] = [];
+    for (const f of folds) rest.push(...f.valid);
+    trainRows = Uint32Array.from(rest).sort();
+    testRows = keep(cv.test);
+    splitSummary = cv.summary;
+  } else {
+    const split = holdoutRows(table, targetCol, spec.split, task);
+    trainRows = keep(split.train);
+    validRows = keep(split.valid);
+    testRows = keep(split.test);
+    splitSummary = split.summary;
+  }
   if (trainRows.length === 0) throw new Error('The training part has no rows with a target.');
   t = lap('split', t);
 
-  // Pipeline on TRAIN rows only.
   const columns =
     spec.pipeline?.columns && spec.pipeline.columns.length > 0
       ? spec.pipeline.columns
@@ -264,108 +331,359 @@ export async function trainModel(
   if (columns.length === 0) throw new Error('No feature columns to train on.');
   const pipelineSpec: PipelineSpec = { ...spec.pipeline, columns };
   const yTable = Float32Array.from(yAll);
-  const fitted = fitPipeline(table, trainRows, pipelineSpec, yTable, task);
   const mode = matrixKindFor(family.id);
-  const dataset = (rows: Uint32Array): Dataset => ({
-    X: transform(fitted, table, rows, { forModel: mode }),
-    y: gather(yAll, rows),
-  });
-  const train = dataset(trainRows);
-  const valid = validRows.length > 0 ? dataset(validRows) : undefined;
-  const test = testRows.length > 0 ? dataset(testRows) : undefined;
-  t = lap('pipeline', t);
-
-  // Class weights (train counts only) for the fitted family; the baseline never sees them.
-  const k = classes?.length;
-  let classWeights: Float64Array | undefined;
-  if (spec.classWeight === 'balanced' && task !== 'regression' && family.id !== 'baseline') {
-    classWeights = balancedClassWeights(train.y, k ?? 2);
-  }
-  const weighted = (d: Dataset | undefined): Dataset | undefined =>
-    d && classWeights ? { ...d, weight: rowWeights(d.y, classWeights) } : d;
-  const fitTrain = weighted(train)!;
-  const fitValid = weighted(valid);
-
-  // Fit (valid for early stopping and the search's choice; test never).
-  const baseParams = { ...(family.defaults as Record<string, unknown>), ...(spec.params ?? {}) };
+  /** The pipeline fitted on `fitRows` ONLY, and matrices of those rows and of the `others`. */
+  const prepare = (fitRows: Uint32Array, others: Uint32Array[]) => {
+    const fitted = fitPipeline(table, fitRows, pipelineSpec, yTable, task);
+    const dataset = (rows: Uint32Array): Dataset => ({
+      X: transform(fitted, table, rows, { forModel: mode }),
+      y: gather(yAll, rows),
+    });
+    return {
+      fitted,
+      train: dataset(fitRows),
+      others: others.map((r) => (r.length > 0 ? dataset(r) : undefined)),
+    };
+  };
+  // Class weights are counted on each fit's own training rows; the baseline never sees them.
+  const classWeightsFor = (y: Float32Array): Float64Array | undefined =>
+    spec.classWeight === 'balanced' && task !== 'regression' && family.id !== 'baseline'
+      ? balancedClassWeights(y, k ?? 2)
+      : undefined;
+  const weighted = (d: Dataset | undefined, w: Float64Array | undefined): Dataset | undefined =>
+    d && w ? { ...d, weight: rowWeights(d.y, w) } : d;
   const metricsOn = async (d: Dataset | undefined, m: Pick<TrainedModel, 'predict'>) =>
     d ? finiteOnly(computeMetrics(task, d.y, await m.predict(d.X), k)) : {};
-  const fitOnce = (params: Record<string, unknown>, onProgress = opts.onProgress) =>
-    family.fit(fitTrain, params, {
-      task,
-      classes: task === 'multiclass' ? k : undefined,
-      valid: fitValid,
-      seed: spec.seed,
-      signal: opts.signal,
-      onProgress,
-    });
-  let model: TrainedModel;
+  const fitCtx = { task, classes: task === 'multiclass' ? k : undefined, seed: spec.seed };
+  const fitFamily = (
+    params: Record<string, unknown>,
+    train: Dataset,
+    valid: Dataset | undefined,
+    onProgress: ((p: Progress) => void) | undefined,
+  ) => family.fit(train, params, { ...fitCtx, valid, signal: opts.signal, onProgress });
+
+  const baseParams = { ...(family.defaults as Record<string, unknown>), ...(spec.params ?? {}) };
+  const budgetParam = family.budgetParam;
+  const configuredBudget = budgetParam !== undefined ? Number(baseParams[budgetParam]) : Number.NaN;
+
+  // The search plan (so progress can say "fit i of n" across configurations, rungs and folds).
+  const s = spec.search;
+  const nConfigs = s ? Math.max(1, Math.floor(s.trials ?? DEFAULT_TRIALS)) : 1;
+  const eta = s?.eta ?? DEFAULT_ETA;
+  let schedule: ReturnType<typeof halvingSchedule> | undefined;
+  if (s?.kind === 'halving') {
+    if (!budgetParam)
+      throw new Error(
+        `Model family "${family.id}" has no budget parameter (rounds / epochs), so successive halving cannot search it: use random search.`,
+      );
+    if (!(Number.isInteger(configuredBudget) && configuredBudget >= 1))
+      throw new Error(
+        `Successive halving needs ${budgetParam} to be a positive integer (got ${String(baseParams[budgetParam])}).`,
+      );
+    schedule = halvingSchedule(nConfigs, eta, configuredBudget);
+  }
+  const evaluations = !s ? 1 : schedule ? schedule.reduce((a, r) => a + r.configs, 0) : nConfigs;
+  const fitsPlanned = folds ? evaluations * folds.length + 1 : evaluations;
+  let fitsStarted = 0;
+  /** Progress of the next fit: numbered among all planned fits when there are several. */
+  const progressOf = (label: string, extra: Partial<Progress>) => {
+    const i = ++fitsStarted;
+    if (!opts.onProgress) return undefined;
+    const onProgress = opts.onProgress;
+    return (p: Progress) =>
+      onProgress({
+        ...p,
+        ...(fitsPlanned > 1 ? { trial: i, trials: fitsPlanned, message: p.message ?? label } : {}),
+        ...extra,
+      });
+  };
+
+  // Holdout matrices (pipeline on train rows only), prepared once.
+  let holdout: { fitted: FittedPipeline; train: Dataset; valid?: Dataset; test?: Dataset } | undefined;
+  let holdoutWeights: Float64Array | undefined;
+  if (!folds) {
+    const p = prepare(trainRows, [validRows, testRows]);
+    holdout = { fitted: p.fitted, train: p.train, valid: p.others[0], test: p.others[1] };
+    holdoutWeights = classWeightsFor(p.train.y);
+  }
+  // K-fold matrices, one pipeline per fold fitted on that fold's training rows only; built once, lazily.
+  const foldData: {
+    train: Dataset;
+    valid: Dataset;
+    weights?: Float64Array;
+    baseline: Record<string, number>;
+  }[] = [];
+  const foldAt = async (f: number) => {
+    if (!foldData[f]) {
+      const p = prepare(folds![f].train, [folds![f].valid]);
+      const valid = p.others[0]!;
+      const baseline = await metricsOn(valid, await modelFamily('baseline').fit(p.train, {}, fitCtx));
+      foldData[f] = { train: p.train, valid, weights: classWeightsFor(p.train.y), baseline };
+    }
+    return foldData[f];
+  };
+  if (!folds) t = lap('pipeline', t);
+
+  /** Fit `params` and score it: on validation (holdout; the model is returned) or on every fold. */
+  const evaluate = async (
+    params: Record<string, unknown>,
+    label: string,
+    extra: Partial<Progress>,
+  ): Promise<Scored> => {
+    checkCancel();
+    if (holdout) {
+      const { train, valid } = holdout;
+      const m = await fitFamily(
+        params,
+        weighted(train, holdoutWeights)!,
+        weighted(valid, holdoutWeights),
+        progressOf(label, extra),
+      );
+      if (!valid) return { score: null, model: m };
+      const score = computeMetrics(task, valid.y, await m.predict(valid.X), k)[metric];
+      return { score: Number.isFinite(score) ? score : null, model: m };
+    }
+    const out: CvFold[] = [];
+    for (let f = 0; f < folds!.length; f++) {
+      checkCancel();
+      const d = await foldAt(f);
+      const m = await fitFamily(
+        params,
+        weighted(d.train, d.weights)!,
+        weighted(d.valid, d.weights),
+        progressOf(`${label}fold ${f + 1}/${folds!.length}`, { ...extra, fold: f + 1, folds: folds!.length }),
+      );
+      try {
+        const steps = m.lossCurve.at(-1)?.step;
+        const best = bestStepOf(m.lossCurve);
+        out.push({
+          fold: f + 1,
+          rows: { train: d.train.y.length, valid: d.valid.y.length },
+          valid: await metricsOn(d.valid, m),
+          baseline: d.baseline,
+          ...(budgetParam !== undefined && steps !== undefined ? { steps } : {}),
+          ...(budgetParam !== undefined && best !== undefined ? { bestStep: best } : {}),
+          lossCurve: m.lossCurve,
+        });
+      } finally {
+        free(m);
+      }
+    }
+    const score = foldStats(out.map((f) => f.valid)).mean[metric];
+    return { score: score !== undefined && Number.isFinite(score) ? score : null, folds: out };
+  };
+
+  // Fit (valid / folds for early stopping and the search's choice; test never).
+  let chosen: Scored | undefined;
   let params = baseParams;
   let search: SearchRecord | undefined;
-  if (spec.search) {
-    const s = spec.search;
-    if (!valid)
-      throw new Error('A hyperparameter search needs validation rows: give the split a validation share.');
-    const space = s.space ?? family.searchSpace;
-    if (!space)
-      throw new Error(`Model family "${family.id}" declares no search space; give one in search.space.`);
-    const trials = Math.max(1, Math.floor(s.trials ?? DEFAULT_TRIALS));
-    const seed = s.seed ?? spec.seed;
-    const metric = primaryMetric(task);
-    const higher = higherIsBetter(metric);
-    const samples = sampleSpace(space, trials, seed);
-    search = { kind: 'random', metric, higherIsBetter: higher, seed, space, trials: [], best: 0 };
-    let bestScore = Number.NaN;
-    let bestModel: TrainedModel | undefined;
-    const free = (m: TrainedModel | undefined) => (m as { dispose?: () => void } | undefined)?.dispose?.();
-    for (let i = 0; i < trials; i++) {
-      const trialParams = { ...baseParams, ...samples[i] };
-      let m: TrainedModel;
-      try {
-        m = await fitOnce(trialParams, (p) =>
-          opts.onProgress?.({ ...p, trial: i + 1, trials, message: p.message ?? `trial ${i + 1}/${trials}` }),
+  try {
+    if (s) {
+      if (holdout && !holdout.valid)
+        throw new Error('A hyperparameter search needs validation rows: give the split a validation share.');
+      const space = s.space ?? family.searchSpace;
+      if (!space)
+        throw new Error(`Model family "${family.id}" declares no search space; give one in search.space.`);
+      if (schedule && budgetParam && budgetParam in space)
+        throw new Error(
+          `Successive halving sets ${budgetParam} itself (the budget): remove it from the search space.`,
         );
-      } catch (e) {
-        free(bestModel); // cancelled or failed: release the kept model's TF.js memory
-        throw e;
+      const seed = s.seed ?? spec.seed;
+      const samples = sampleSpace(space, nConfigs, seed);
+      search = {
+        kind: s.kind,
+        metric,
+        higherIsBetter: higher,
+        seed,
+        space,
+        trials: [],
+        best: 0,
+        scoredOn: folds ? 'cv-folds' : 'validation',
+      };
+      if (!schedule) {
+        let bestScore: number | null = null;
+        for (let i = 0; i < nConfigs; i++) {
+          const trialParams = { ...baseParams, ...samples[i] };
+          const r = await evaluate(trialParams, `trial ${i + 1}/${nConfigs}${folds ? ' · ' : ''}`, {});
+          search.trials.push({ trial: i + 1, params: samples[i], valid: r.score });
+          const better =
+            r.score !== null && (bestScore === null || (higher ? r.score > bestScore : r.score < bestScore));
+          if (better || !chosen) {
+            free(chosen?.model);
+            chosen = r;
+            if (better) bestScore = r.score;
+            params = trialParams;
+            search.best = i + 1;
+          } else free(r.model);
+        }
+      } else {
+        // Successive halving (Jamieson & Talwalkar 2016; Hyperband's inner loop, Li et al. 2018):
+        // every rung trains its configurations with the rung's budget, the best ⌊n/eta⌋ go on.
+        const bp = budgetParam!;
+        search.trials = samples.map((p, i) => ({ trial: i + 1, params: p, valid: null }));
+        const rungs: HalvingRungRecord[] = [];
+        let alive = samples.map((_, i) => i);
+        for (let ri = 0; ri < schedule.length; ri++) {
+          const rung = schedule[ri];
+          const last = ri === schedule.length - 1;
+          const scored: Scored[] = [];
+          for (let j = 0; j < alive.length; j++) {
+            const idx = alive[j];
+            const r = await evaluate(
+              { ...baseParams, ...samples[idx], [bp]: rung.budget },
+              `rung ${rung.rung}/${schedule.length} (${bp} ${rung.budget}) · configuration ${j + 1}/${alive.length}${folds ? ' · ' : ''}`,
+              { rung: rung.rung, rungs: schedule.length, budget: rung.budget },
+            );
+            Object.assign(search.trials[idx], { valid: r.score, rung: rung.rung, budget: rung.budget });
+            if (last) scored.push(r);
+            else {
+              free(r.model);
+              scored.push({ score: r.score });
+            }
+          }
+          const scores = scored.map((r) => r.score);
+          const order = rankScores(scores, higher);
+          const promoted = last
+            ? []
+            : order
+                .slice(0, schedule[ri + 1].configs)
+                .map((i) => alive[i])
+                .sort((a, b) => a - b);
+          rungs.push({
+            rung: rung.rung,
+            budget: rung.budget,
+            trials: alive.map((i) => i + 1),
+            scores,
+            promoted: promoted.map((i) => i + 1),
+            best: scores[order[0]] ?? null,
+          });
+          if (last) {
+            const w = order[0];
+            chosen = scored[w];
+            for (let j = 0; j < scored.length; j++) if (j !== w) free(scored[j].model);
+            search.best = alive[w] + 1;
+            params = { ...baseParams, ...samples[alive[w]], [bp]: rung.budget };
+          }
+          alive = promoted;
+        }
+        search.halving = { eta, budgetParam: bp, rungs };
       }
-      const score = computeMetrics(task, valid.y, await m.predict(valid.X), k)[metric];
-      search.trials.push({ trial: i + 1, params: samples[i], valid: Number.isFinite(score) ? score : null });
-      const better =
-        Number.isFinite(score) &&
-        (!Number.isFinite(bestScore) || (higher ? score > bestScore : score < bestScore));
-      if (better || !bestModel) {
-        if (bestModel !== m) free(bestModel);
-        bestModel = m;
-        if (better) bestScore = score;
-        params = trialParams;
-        search.best = i + 1;
-      } else free(m);
+    } else if (folds) {
+      chosen = await evaluate(baseParams, '', {});
+    } else {
+      // A plain holdout fit: progress as the family reports it.
+      checkCancel();
+      fitsStarted++;
+      const { train, valid } = holdout!;
+      chosen = {
+        score: null,
+        model: await fitFamily(
+          params,
+          weighted(train, holdoutWeights)!,
+          weighted(valid, holdoutWeights),
+          opts.onProgress,
+        ),
+      };
     }
-    model = bestModel!;
+  } catch (e) {
+    free(chosen?.model); // cancelled or failed: release the kept model's TF.js memory
+    throw e;
+  }
+
+  // K-fold: the final pipeline and model on every non-test row, with the budget from the folds.
+  let model: TrainedModel;
+  let fitted: FittedPipeline;
+  let trainSet: Dataset;
+  let testSet: Dataset | undefined;
+  let validSet: Dataset | undefined;
+  let classWeights: Float64Array | undefined;
+  let cv: CvRecord | undefined;
+  if (folds) {
+    t = lap('cv', t);
+    const foldsDone = chosen!.folds!;
+    let final: CvRecord['final'] = { source: 'configured', rows: trainRows.length };
+    if (budgetParam !== undefined && Number.isInteger(configuredBudget)) {
+      const planned = Number(params[budgetParam]);
+      const b = finalBudget(foldsDone, planned);
+      params = { ...params, [budgetParam]: b.value };
+      final = { param: budgetParam, value: b.value, source: b.source, rows: trainRows.length };
+    }
+    checkCancel();
+    const p = prepare(trainRows, [testRows]);
+    fitted = p.fitted;
+    trainSet = p.train;
+    testSet = p.others[0];
+    classWeights = classWeightsFor(trainSet.y);
+    t = lap('pipeline', t);
+    checkCancel();
+    model = await fitFamily(
+      params,
+      weighted(trainSet, classWeights)!,
+      undefined,
+      progressOf(`final model on all ${trainRows.length.toLocaleString('en-US')} non-test rows`, {}),
+    );
+    const { mean, std } = foldStats(foldsDone.map((f) => f.valid));
+    const kf = spec.split as Extract<AnySplitSpec, { kind: 'kfold' }>;
+    cv = {
+      k: foldsDone.length,
+      stratified: kf.stratified ?? false,
+      ...(kf.groupColumn ? { groupColumn: kf.groupColumn } : {}),
+      metric,
+      higherIsBetter: higher,
+      folds: foldsDone,
+      mean,
+      std,
+      baselineMean: foldStats(foldsDone.map((f) => f.baseline)).mean,
+      final,
+      selectedOnFolds: Boolean(s),
+    };
   } else {
-    model = await fitOnce(baseParams);
+    model = chosen!.model!;
+    fitted = holdout!.fitted;
+    trainSet = holdout!.train;
+    validSet = holdout!.valid;
+    testSet = holdout!.test;
+    classWeights = holdoutWeights;
   }
   t = lap('fit', t);
 
-  // Metrics on valid and test (the chosen model only), plus the baseline's.
-  const metrics = { valid: await metricsOn(valid, model), test: await metricsOn(test, model) };
-  const baselineFamily = modelFamily('baseline');
-  const baselineModel = await baselineFamily.fit(
-    train,
-    {},
-    { task, classes: task === 'multiclass' ? k : undefined, seed: spec.seed },
-  );
+  // Metrics on valid (k-fold: the folds' mean) and test (the chosen model only), plus the baseline's.
+  const metrics = {
+    valid: cv ? cv.mean : await metricsOn(validSet, model),
+    test: await metricsOn(testSet, model),
+  };
+  const baselineModel = await modelFamily('baseline').fit(trainSet, {}, fitCtx);
   const baseline = {
-    valid: await metricsOn(valid, baselineModel),
-    test: await metricsOn(test, baselineModel),
+    valid: cv ? cv.baselineMean : await metricsOn(validSet, baselineModel),
+    test: await metricsOn(testSet, baselineModel),
   };
   lap('evaluate', t);
   // The artifact holds the state; free TF.js memory held by the live model (the MLP's weights).
-  (model as { dispose?: () => void }).dispose?.();
+  free(model);
   durationsMs.total = Math.round((now() - t0) * 10) / 10;
 
   const stored = stripTrainingState(fitted);
+  const nRows = { train: trainRows.length, valid: validRows.length, test: testRows.length };
+  const splitProvenance =
+    spec.split.kind === 'kfold'
+      ? {
+          kind: 'kfold',
+          seed: spec.split.seed,
+          fractions: {
+            train: 1 - (spec.split.testFraction ?? 0.2),
+            valid: 0,
+            test: spec.split.testFraction ?? 0.2,
+          },
+          ...(spec.split.groupColumn ? { column: spec.split.groupColumn } : {}),
+          rows: nRows,
+        }
+      : {
+          kind: spec.split.kind,
+          seed: spec.split.seed,
+          fractions: (splitSummary as SplitSummary).fractions,
+          ...(spec.split.column ? { column: spec.split.column } : {}),
+          rows: nRows,
+        };
   const artifact: ModelArtifact = {
     format: 'benchtop-model',
     version: 1,
@@ -377,7 +695,7 @@ export async function trainModel(
     inputSchema: inputSchema(stored),
     pipeline: stored,
     model: { family: family.id, matrix: mode, params, state: model.state },
-    trainingSummary: { ...summaryStats(stored), target: targetDistribution(task, train.y, classes) },
+    trainingSummary: { ...summaryStats(stored), target: targetDistribution(task, trainSet.y, classes) },
     metrics,
     provenance: {
       ...(spec.notebookId ? { notebookId: spec.notebookId } : {}),
@@ -385,18 +703,14 @@ export async function trainModel(
       tableFingerprint: spec.tableFingerprint ?? fingerprintTable(table),
       seed: spec.seed,
       backend: opts.backend ?? 'js',
-      split: {
-        kind: spec.split.kind,
-        seed: spec.split.seed,
-        fractions: split.summary.fractions,
-        ...(spec.split.column ? { column: spec.split.column } : {}),
-        rows: { train: trainRows.length, valid: validRows.length, test: testRows.length },
-      },
+      split: splitProvenance,
       featureColumns: columns.map((c) => c.name),
       ...(classWeights
         ? { classWeight: { kind: 'balanced' as const, weights: Array.from(classWeights) } }
         : {}),
       ...(search ? { search } : {}),
+      // The folds' loss curves stay with the run record; the artifact keeps the numbers.
+      ...(cv ? { cv: { ...cv, folds: cv.folds.map(({ lossCurve: _curve, ...f }) => f) } } : {}),
       durationsMs,
       benchtopVersion,
     },
@@ -405,8 +719,9 @@ export async function trainModel(
     artifact,
     lossCurve: model.lossCurve,
     baseline,
-    split: split.summary,
+    split: splitSummary,
     durationsMs,
     ...(search ? { search } : {}),
+    ...(cv ? { cv } : {}),
   };
 }

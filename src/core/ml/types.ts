@@ -62,6 +62,13 @@ export interface Progress {
   /** During a hyperparameter search: the trial being fitted (1-based) and the number of trials. */
   trial?: number;
   trials?: number;
+  /** During k-fold cross-validation: the fold being fitted (1-based) and the number of folds. */
+  fold?: number;
+  folds?: number;
+  /** During successive halving: the rung (1-based), the number of rungs and the rung's budget. */
+  rung?: number;
+  rungs?: number;
+  budget?: number;
 }
 
 /**
@@ -143,6 +150,14 @@ export interface ModelFamily<P = Record<string, unknown>, S = unknown> {
    * a space. Keys must be fields of `defaults`.
    */
   searchSpace?: SearchSpace;
+  /**
+   * The hyperparameter that measures training effort (GBDT `nEstimators`, MLP `epochs`, linear
+   * `maxIterations`): successive halving gives each configuration a small budget of it and raises the
+   * budget rung by rung, and k-fold training sets it for the final refit from the folds' early
+   * stopping. Its value must be a positive integer, and the family's loss curve must count it (one
+   * `LossPoint.step` per unit). Optional: a family without one cannot be searched by halving.
+   */
+  budgetParam?: string;
   fit(train: Dataset, params: P, ctx: FitContext): Promise<TrainedModel<S>>;
   /** Rebuild a trained model from its serialised state (artifact → server / browser). */
   load(state: S, task: Task): Promise<TrainedModel<S>>;

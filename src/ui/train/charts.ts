@@ -83,7 +83,7 @@ export function lossChart(
 /** Validation loss (train where there is none) of several runs, one colour per run. */
 export function overlayLossChart(
   runs: readonly { name: string; points: readonly LossPoint[] }[],
-  opts: { width?: number; height?: number } = {},
+  opts: { width?: number; height?: number; xLabel?: string } = {},
 ): SVGSVGElement | HTMLElement {
   const rows: Row[] = [];
   for (const r of runs) {
@@ -95,7 +95,7 @@ export function overlayLossChart(
     height: opts.height ?? 240,
     marginLeft: 52,
     marginRight: 20,
-    x: { label: 'step (epoch / tree / iteration)', grid: false },
+    x: { label: opts.xLabel ?? 'step (epoch / tree / iteration)', grid: false },
     y: { label: 'loss', grid: true, nice: true, zero: false },
     color: { legend: true, domain: runs.map((r) => r.name), scheme: 'tableau10' },
     marks: [

@@ -47,13 +47,10 @@ export function flatConfig(r: RunRecord): Record<string, string> {
   const out: Record<string, string> = {
     family: c.family,
     task: `${c.task}${c.taskDetected ? ' (detected)' : ''}`,
-    table: c.input,
+    table: c.input || '—',
     target: c.target,
     features: show(c.features),
-    'split.kind': c.split.kind,
-    'split.fractions': `${c.split.fractions.train} / ${c.split.fractions.valid} / ${c.split.fractions.test}`,
-    'split.seed': String(c.split.seed),
-    'split.column': c.split.column ?? '—',
+    ...splitConfig(c.split),
     seed: String(c.seed),
     backend: r.backend,
     'table.rows': String(r.fingerprint.rows),
@@ -62,6 +59,23 @@ export function flatConfig(r: RunRecord): Record<string, string> {
   for (const [k, v] of Object.entries(c.params).sort(([a], [b]) => a.localeCompare(b)))
     out[`params.${k}`] = show(v);
   return out;
+}
+
+/** The split part of `flatConfig` (k-fold: k, stratified, group column and the test share). */
+function splitConfig(split: RunRecord['config']['split']): Record<string, string> {
+  if (split.kind === 'kfold')
+    return {
+      'split.kind': `${split.k}-fold${split.stratified ? ', stratified' : ''}`,
+      'split.fractions': `test ${split.testFraction ?? 0.2}`,
+      'split.seed': String(split.seed),
+      'split.column': split.groupColumn ?? '—',
+    };
+  return {
+    'split.kind': split.kind,
+    'split.fractions': `${split.fractions.train} / ${split.fractions.valid} / ${split.fractions.test}`,
+    'split.seed': String(split.seed),
+    'split.column': split.column ?? '—',
+  };
 }
 
 function download(text: string, fileName: string, type: string): void {
@@ -140,10 +154,22 @@ export function downloadArtifact(r: RunRecord): void {
   download(JSON.stringify(r.artifact), `${fileStem(r.name)}.model.json`, 'application/json');
 }
 
-/** A run record for an uploaded artifact (validated with `parseArtifact`; throws its message). */
-export function runFromArtifact(text: string, notebookId: string, cellId: string): RunRecord {
+/**
+ * A run record for an uploaded artifact (validated with `parseArtifact`; throws its message).
+ * `table`: the table of the train cell it is uploaded into. It becomes the run's input table when it
+ * has every column of the artifact's input schema (so a predict cell can fill records from its rows and
+ * re-runs when it changes); otherwise the run has no table (`config.input` is empty): the model still
+ * predicts records typed in by hand.
+ */
+export function runFromArtifact(
+  text: string,
+  notebookId: string,
+  cellId: string,
+  table?: { name: string; columns: readonly string[] },
+): RunRecord {
   const a: ModelArtifact = parseArtifact(text);
   const p = a.provenance;
+  const input = table && a.inputSchema.every((f) => table.columns.includes(f.name)) ? table.name : '';
   const rows = p.split.rows.train + p.split.rows.valid + p.split.rows.test;
   return {
     id: `upload-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
@@ -154,19 +180,29 @@ export function runFromArtifact(text: string, notebookId: string, cellId: string
     starred: false,
     origin: 'upload',
     config: {
-      input: '—',
+      input,
       target: a.target,
       task: a.task,
       taskDetected: false,
       features: p.featureColumns,
-      split: {
-        kind: (['random', 'stratified', 'temporal', 'grouped'].includes(p.split.kind)
-          ? p.split.kind
-          : 'random') as RunRecord['config']['split']['kind'],
-        seed: p.split.seed,
-        fractions: p.split.fractions,
-        ...(p.split.column ? { column: p.split.column } : {}),
-      },
+      split:
+        p.split.kind === 'kfold' && p.cv
+          ? {
+              kind: 'kfold',
+              k: p.cv.k,
+              stratified: p.cv.stratified,
+              seed: p.split.seed,
+              testFraction: p.split.fractions.test,
+              ...(p.cv.groupColumn ? { groupColumn: p.cv.groupColumn } : {}),
+            }
+          : {
+              kind: (['random', 'stratified', 'temporal', 'grouped'].includes(p.split.kind)
+                ? p.split.kind
+                : 'random') as 'random' | 'stratified' | 'temporal' | 'grouped',
+              seed: p.split.seed,
+              fractions: p.split.fractions,
+              ...(p.split.column ? { column: p.split.column } : {}),
+            },
       family: a.model.family,
       params: a.model.params,
       overrides: {},
@@ -182,6 +218,7 @@ export function runFromArtifact(text: string, notebookId: string, cellId: string
     durationsMs: p.durationsMs,
     metrics: a.metrics,
     baseline: { valid: {}, test: {} },
+    ...(p.cv ? { cv: p.cv } : {}),
     lossCurve: [],
     artifact: a,
   };

@@ -355,6 +355,7 @@ export const mlpFamily: ModelFamily<MlpParams, MlpState> = {
   defaults: mlpDefaults,
   tasks: ['binary', 'multiclass', 'regression'],
   searchSpace: mlpSearchSpace,
+  budgetParam: 'epochs',
   async fit(train: Dataset, params: MlpParams, ctx: FitContext) {
     const p = { ...mlpDefaults, ...params };
     const tf: Tf = await import('@tensorflow/tfjs');

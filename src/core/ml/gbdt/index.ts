@@ -147,6 +147,7 @@ export const gbdtFamily: ModelFamily<GbdtParams, GbdtState> = {
   defaults: GBDT_DEFAULTS,
   tasks: ['binary', 'multiclass', 'regression'] as const,
   searchSpace: GBDT_SEARCH_SPACE,
+  budgetParam: 'nEstimators',
   async fit(train: Dataset, params: GbdtParams, ctx: FitContext): Promise<TrainedModel<GbdtState>> {
     const p = { ...GBDT_DEFAULTS, ...params };
     const obj = objectiveFor(ctx.task, ctx.classes);

@@ -1,7 +1,8 @@
 /** Train / validation / test splits and k-fold cross-validation. */
 export { describeSplit } from './describe.ts';
-export { holdoutRows, kfoldRows, splitRows } from './split.ts';
+export { holdoutRows, kfoldRows, modelParts, splitColumn, splitRows } from './split.ts';
 export type {
+  AnySplitSpec,
   Fold,
   KFoldResult,
   KFoldSpec,

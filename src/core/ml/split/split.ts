@@ -7,6 +7,7 @@ import { createRng, type Rng } from '../random.ts';
 import type { ColumnarTable, ColumnValues, Task } from '../types.ts';
 import { allocate, analyseTarget, cellAt, labelOf, summarisePart, type TargetInfo } from './target.ts';
 import type {
+  AnySplitSpec,
   Fold,
   KFoldResult,
   KFoldSpec,
@@ -371,4 +372,30 @@ export function splitRows(
   return spec.kind === 'kfold'
     ? kfoldRows(table, target, spec, task)
     : holdoutRows(table, target, spec, task);
+}
+
+/** The column a split reads besides the target: temporal / grouped `column`, k-fold `groupColumn`. */
+export function splitColumn(spec: AnySplitSpec): string | undefined {
+  return spec.kind === 'kfold' ? spec.groupColumn : spec.column;
+}
+
+/**
+ * The rows of any split as the model trained with it saw them: a holdout split's three parts; for
+ * k-fold, the final model is refitted on every non-test row, so `train` is all of them and `valid` is
+ * empty (the folds' validation rows were each used for one fold's model only).
+ */
+export function modelParts(
+  table: ColumnarTable,
+  target: ColumnValues | undefined,
+  spec: AnySplitSpec,
+  task?: Task,
+): { train: Uint32Array; valid: Uint32Array; test: Uint32Array } {
+  if (spec.kind !== 'kfold') {
+    const { train, valid, test } = holdoutRows(table, target, spec, task);
+    return { train, valid, test };
+  }
+  const cv = kfoldRows(table, target, spec, task);
+  const rest: number[] = [];
+  for (const f of cv.folds) rest.push(...f.valid);
+  return { train: toSorted(rest), valid: new Uint32Array(0), test: cv.test };
 }

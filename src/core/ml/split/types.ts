@@ -44,6 +44,9 @@ export interface KFoldSpec {
   testFraction?: number;
 }
 
+/** Any split a training run can use: train / validation / test, or k-fold with a held-out test part. */
+export type AnySplitSpec = SplitSpec | KFoldSpec;
+
 /** Target summary of one part. Exactly one of `positiveRate` / `classes` / `mean` is set when a target is given. */
 export interface PartSummary {
   rows: number;
