@@ -3,7 +3,8 @@
  * the bench and main.ts build the same config, and so a bad flag fails before anything listens.
  *
  * Env: HOST (127.0.0.1), PORT (8787), BENCHTOP_DIST (./dist), BENCHTOP_ALLOWED_HOSTS (comma list);
- * model server (loadModelConfig): BENCHTOP_MODELS, BENCHTOP_TOKEN, BENCHTOP_DEFAULT_MODEL, BENCHTOP_CORS_ORIGINS.
+ * model server (loadModelConfig): BENCHTOP_MODELS, BENCHTOP_TOKEN, BENCHTOP_DEFAULT_MODEL, BENCHTOP_CORS_ORIGINS,
+ * BENCHTOP_MODELS_POLL_MS, BENCHTOP_WORKERS, BENCHTOP_INSTANCE.
  * Flags `--host` and `--port` (either `--port 9000` or `--port=9000`) override the env.
  */
 import { readFileSync } from 'node:fs';
@@ -117,6 +118,24 @@ export interface ModelServerConfig {
   defaultModel?: string;
   /** BENCHTOP_CORS_ORIGINS: comma list of extra origins (`https://app.example:8443`). */
   corsOrigins: string[];
+  /** BENCHTOP_MODELS_POLL_MS: re-read the models directory this often for deploys by other processes (0 = never). Default 2000. */
+  pollMs: number;
+  /** BENCHTOP_WORKERS: server processes sharing the port (node:cluster); 1 = this process alone. Default 1. */
+  workers: number;
+  /**
+   * BENCHTOP_INSTANCE: this instance's name on a models directory shared with other instances; its
+   * prediction logs are `predictions-<instance>.jsonl` (with workers: `-<instance>-w<n>`).
+   */
+  instance?: string;
+}
+
+/** A whole number in [min, max] from the environment, or the default when unset or empty. */
+function envInt(raw: string | undefined, name: string, min: number, max: number, def: number): number {
+  if (raw === undefined || raw.trim() === '') return def;
+  if (!/^\d{1,9}$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number ${min}–${max}, got "${raw}"`);
+  }
+  return Number(raw);
 }
 
 export function loadModelConfig(
@@ -130,6 +149,10 @@ export function loadModelConfig(
   const defaultModel = env.BENCHTOP_DEFAULT_MODEL?.trim();
   if (defaultModel && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(defaultModel)) {
     throw new ConfigError(`BENCHTOP_DEFAULT_MODEL "${defaultModel}" is not a valid model name`);
+  }
+  const instance = env.BENCHTOP_INSTANCE?.trim();
+  if (instance && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(instance)) {
+    throw new ConfigError(`BENCHTOP_INSTANCE "${instance}" must be 1–64 of a-z, 0-9, _ and -`);
   }
   const corsOrigins = (env.BENCHTOP_CORS_ORIGINS ?? '')
     .split(',')
@@ -145,5 +168,8 @@ export function loadModelConfig(
     token: token || undefined,
     defaultModel: defaultModel || undefined,
     corsOrigins,
+    pollMs: envInt(env.BENCHTOP_MODELS_POLL_MS, 'BENCHTOP_MODELS_POLL_MS', 0, 3_600_000, 2000),
+    workers: envInt(env.BENCHTOP_WORKERS, 'BENCHTOP_WORKERS', 1, 64, 1),
+    instance: instance || undefined,
   };
 }

@@ -64,11 +64,65 @@ export function topContributions(
   k: number,
 ): { contributions: Contribution[]; rest: number } {
   const all = [...folded].map(([feature, value]) => ({ feature, value }));
-  all.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.feature.localeCompare(b.feature));
+  all.sort(byMagnitude);
   const contributions = all.slice(0, k);
   let rest = 0;
   for (const c of all.slice(k)) rest += c.value;
   return { contributions, rest };
+}
+
+/** Largest |value| first; ties by name, so equal contributions always list in the same order. */
+const byMagnitude = (a: Contribution, b: Contribution): number =>
+  Math.abs(b.value) - Math.abs(a.value) || a.feature.localeCompare(b.feature);
+
+/**
+ * Per model version, derived once (not per request): each encoded feature's input column and the
+ * column names. Like `foldContributions`: every input is listed (0 when nothing folds onto it), and a
+ * source that is not an input (not expected from a loaded artifact) is kept after them.
+ */
+interface FoldPlan {
+  inputs: string[];
+  /** Encoded feature j → its column in `inputs` (input names, then any other source names in order). */
+  column: Int32Array;
+}
+
+const plans = new WeakMap<DeployedModel['loaded'], FoldPlan>();
+
+function foldPlan(m: DeployedModel): FoldPlan {
+  let plan = plans.get(m.loaded);
+  if (plan) return plan;
+  const inputs = m.artifact.inputSchema.map((f) => f.name);
+  const index = new Map(inputs.map((n, i) => [n, i]));
+  const extra: string[] = [];
+  const column = Int32Array.from(m.loaded.features, (f) => {
+    let i = index.get(f.source);
+    if (i === undefined) {
+      i = inputs.length + extra.length;
+      index.set(f.source, i);
+      extra.push(f.source);
+    }
+    return i;
+  });
+  plan = { inputs: [...inputs, ...extra], column };
+  plans.set(m.loaded, plan);
+  return plan;
+}
+
+/** foldContributions + topContributions without the Map: same values, same order, same `rest`. */
+function explainTop(
+  plan: FoldPlan,
+  values: ArrayLike<number>,
+  k: number,
+): { contributions: Contribution[]; rest: number } {
+  const folded = new Float64Array(plan.inputs.length);
+  const column = plan.column;
+  for (let j = 0; j < values.length; j++) folded[column[j]] += values[j];
+  const all: Contribution[] = plan.inputs.map((feature, i) => ({ feature, value: folded[i] }));
+  all.sort(byMagnitude);
+  let rest = 0;
+  for (let i = k; i < all.length; i++) rest += all[i].value;
+  all.length = Math.min(k, all.length);
+  return { contributions: all, rest };
 }
 
 export async function predictRows(
@@ -79,8 +133,7 @@ export async function predictRows(
   const { loaded, artifact } = m;
   const { X, warnings } = loaded.encodeRecords(rows);
   const p = await loaded.predictMatrix(X);
-  const sources = loaded.features.map((f) => f.source);
-  const inputs = artifact.inputSchema.map((f) => f.name);
+  const plan = foldPlan(m);
   const explain = topK > 0 && loaded.model.explain ? loaded.model.explain.bind(loaded.model) : undefined;
   const results: RowResult[] = [];
   const outputs: number[][] = [];
@@ -99,7 +152,7 @@ export async function predictRows(
     const row: RowResult = { prediction, warnings: warnings[i] };
     if (explain) {
       const e = await explain(X, i, { classIndex });
-      const { contributions, rest } = topContributions(foldContributions(e.values, sources, inputs), topK);
+      const { contributions, rest } = explainTop(plan, e.values, topK);
       row.explanation = {
         base: e.base,
         space: artifact.task === 'binary' ? 'log-odds' : artifact.task === 'multiclass' ? 'margin' : 'value',
@@ -111,4 +164,17 @@ export async function predictRows(
     results.push(row);
   }
   return { results, outputs };
+}
+
+/**
+ * One explained prediction of the model's own example, before the model takes traffic: builds the
+ * per-model caches (fold plan, TreeSHAP leaf tables) and warms the JIT, so the first requests after a
+ * deploy are not the slow ones. A failure is left for real requests to report.
+ */
+export async function warmUp(m: DeployedModel): Promise<void> {
+  try {
+    await predictRows(m, [m.example], 1);
+  } catch {
+    /* the same error reaches the first request that hits it */
+  }
 }

@@ -20,6 +20,12 @@ export interface StartOptions extends Omit<AppOptions, 'bindHost' | 'distDir'> {
   port?: number;
   /** Open the model store in this directory (ignored when `store` is given). */
   modelsDir?: string;
+  /** With modelsDir: how often the store re-reads the directory (ms, 0 = never; default 2000). */
+  pollMs?: number;
+  /** With modelsDir: prediction-log file tag of this process (workers sharing the directory). */
+  logTag?: string;
+  /** With modelsDir: called after this process deployed or removed a model (tell sibling workers). */
+  onModelsChange?: (name: string) => void;
 }
 
 export interface RunningServer {
@@ -55,9 +61,21 @@ function urlHost(host: string): string {
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const distDir = resolve(opts.distDir ?? 'dist');
   if (!existsSync(join(distDir, 'index.html'))) throw new DistMissingError(distDir);
-  const { host = DEFAULT_HOST, port: wantedPort = 0, modelsDir, ...appOpts } = opts;
+  const {
+    host = DEFAULT_HOST,
+    port: wantedPort = 0,
+    modelsDir,
+    pollMs,
+    logTag,
+    onModelsChange,
+    ...appOpts
+  } = opts;
+  const ownStore = !appOpts.store;
   const store =
-    appOpts.store ?? (modelsDir ? await ModelStore.open({ dir: resolve(modelsDir) }) : ModelStore.memory());
+    appOpts.store ??
+    (modelsDir
+      ? await ModelStore.open({ dir: resolve(modelsDir), pollMs, logTag, onChange: onModelsChange })
+      : ModelStore.memory());
   const app = createApp({ ...appOpts, store, distDir, bindHost: host });
 
   const server = await new Promise<Server>((resolveListen, rejectListen) => {
@@ -81,6 +99,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         clearTimeout(force);
         done();
       });
+      if (ownStore) store.close();
       // Keep-alive sockets (every browser holds some) would otherwise keep close() waiting.
       server.closeIdleConnections();
     });

@@ -14,11 +14,16 @@
  *
  * Target (issue): TreeSHAP ≥ 3× faster than before the rewrite, i.e. p50 ≤ 1.47 ms per row (it
  * measured 4.3–4.5 ms per row, CPU and p50, on this model on the 2-core bench machine).
- * Browser: the same GBDT's TreeSHAP in headless Chromium (see browserTreeShap; the built app does
- * not expose the model code, so the suite bundles src/core/ml/gbdt itself). The MLP is not timed in
- * the browser (TF.js there picks WebGL/WebGPU, a different measurement).
+ * Browser, page thread: the same GBDT's TreeSHAP in headless Chromium (see browserTreeShap; the suite
+ * bundles src/core/ml/gbdt itself).
+ * Browser, evaluation worker (the worker that explains evaluated rows in the product): a 300-tree
+ * GBDT and the MLP of the same shapes, trained here as model artifacts by `trainModel` (30 input
+ * columns: 27 numeric, 3 categorical; 80 % of the rows), explaining raw records through
+ * `explainRecord` (encode + TreeSHAP / sampled SHAP) in workers/eval.worker.ts (TF.js on WASM there),
+ * driven from a bench page built with Vite and served beside the app (bench/lib/explainPage.ts).
  *
- * Env: BENCH_EXPLAIN_ROWS (GBDT timed rows, default 1000), BENCH_EXPLAIN_MLP_ROWS (default 30).
+ * Env: BENCH_EXPLAIN_ROWS (GBDT timed rows, default 1000), BENCH_EXPLAIN_MLP_ROWS (default 30),
+ * BENCH_EXPLAIN_WORKER_ROWS (default 500), BENCH_EXPLAIN_WORKER_MLP_ROWS (default 20).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -26,7 +31,11 @@ import { join } from 'node:path';
 import { mulberry32 } from '../../src/core/ml/gbdt/booster.ts';
 import { GBDT_DEFAULTS, gbdtFamily, stateToJson } from '../../src/core/ml/gbdt/index.ts';
 import { mlpDefaults, mlpFamily } from '../../src/core/ml/families/mlp.ts';
-import type { Dataset, FeatureInfo, TrainedModel } from '../../src/core/ml/types.ts';
+import { loadArtifact } from '../../src/core/ml/artifact.ts';
+import { trainModel } from '../../src/core/ml/train.ts';
+import type { ColumnarTable, Dataset, FeatureInfo, TrainedModel } from '../../src/core/ml/types.ts';
+import type { ExplainRunResult } from '../lib/explainPage.ts';
+import { recordPageErrors, withTimeout } from '../lib/page.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
 
@@ -34,6 +43,10 @@ const N_ROWS = 5000;
 const N_FEATURES = 30;
 const GBDT_ROWS = Number(process.env.BENCH_EXPLAIN_ROWS ?? 1000);
 const MLP_ROWS = Number(process.env.BENCH_EXPLAIN_MLP_ROWS ?? 30);
+/** Records explained in the evaluation worker (after a warm-up of WORKER_WARMUP). */
+const WORKER_GBDT_ROWS = Number(process.env.BENCH_EXPLAIN_WORKER_ROWS ?? 500);
+const WORKER_MLP_ROWS = Number(process.env.BENCH_EXPLAIN_WORKER_MLP_ROWS ?? 20);
+const WORKER_WARMUP = 20;
 /** Before the TreeSHAP rewrite, same model and machine (ms per row). */
 const TREESHAP_BEFORE_MS = 4.4;
 const CHILD_TIMEOUT_MS = 600_000;
@@ -103,7 +116,73 @@ interface ChildResult {
   gbdtState?: string;
   gbdt?: Latency;
   mlp?: Latency;
+  /** Model artifacts (JSON) for the evaluation-worker half, records to explain, Node's first output. */
+  artifacts?: { gbdt?: string; mlp?: string };
+  records?: Record<string, unknown>[];
+  nodeFirstOutput?: { gbdt?: number; mlp?: number };
   errors: string[];
+}
+
+/** The synthetic rows as a table of raw columns (categoricals as labels), for `trainModel`. */
+function syntheticTable(d: Dataset): ColumnarTable {
+  const columns: ColumnarTable['columns'] = {};
+  const types: Record<string, string> = {};
+  d.X.features.forEach((f, j) => {
+    const col = Array.from({ length: d.X.rows }, (_, i) => d.X.data[i * d.X.cols + j]);
+    if (f.kind === 'categorical') {
+      columns[f.name] = col.map((v) => `L${v}`);
+      types[f.name] = 'VARCHAR';
+    } else {
+      columns[f.name] = Float64Array.from(col);
+      types[f.name] = 'DOUBLE';
+    }
+  });
+  columns.y = Array.from(d.y, (v) => (v ? 'yes' : 'no'));
+  types.y = 'VARCHAR';
+  return { rowCount: d.X.rows, columns, types };
+}
+
+/** Artifacts of the same model shapes, for the evaluation worker. */
+async function artifactsForWorker(d: Dataset, out: ChildResult): Promise<void> {
+  const table = syntheticTable(d);
+  const featureColumns = d.X.features.map((f) => f.name);
+  const split = { kind: 'random' as const, seed: 1, fractions: { train: 0.8, valid: 0.1, test: 0.1 } };
+  const records = Array.from(
+    { length: Math.max(WORKER_GBDT_ROWS, WORKER_MLP_ROWS) + WORKER_WARMUP },
+    (_, i) =>
+      Object.fromEntries(
+        featureColumns.map((c) => {
+          const v = table.columns[c][i];
+          return [c, typeof v === 'number' && Number.isNaN(v) ? null : v];
+        }),
+      ),
+  );
+  out.records = records;
+  out.artifacts = {};
+  out.nodeFirstOutput = {};
+  for (const [family, params] of [
+    ['gbdt', { ...GBDT_DEFAULTS, earlyStoppingRounds: 0 }],
+    ['mlp', { ...mlpDefaults, epochs: 5, earlyStoppingPatience: 0 }],
+  ] as const) {
+    try {
+      const { artifact } = await trainModel(table, {
+        target: 'y',
+        task: 'binary',
+        featureColumns,
+        split,
+        family,
+        params: params as unknown as Record<string, unknown>,
+        seed: 1,
+      });
+      const m = await loadArtifact(artifact);
+      const e = await m.explainRecord!(records[0]);
+      out.nodeFirstOutput[family] = e.base + e.values.reduce((a, b) => a + b, 0);
+      (m.model as { dispose?: () => void }).dispose?.();
+      out.artifacts[family] = JSON.stringify(artifact);
+    } catch (e) {
+      out.errors.push(`${family} artifact: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
 }
 
 /** Both timings, in this (child) process. */
@@ -139,12 +218,13 @@ async function measure(): Promise<ChildResult> {
   } catch (e) {
     errors.push(`mlp: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
+  await artifactsForWorker(d, out);
   return out;
 }
 
 export const suite: Suite = {
   description:
-    'Explanation latency per row in Node: TreeSHAP on a 300-tree GBDT (30 features) and sampled SHAP on the MLP',
+    'Explanation latency per row in Node and in Chromium (page and evaluation worker): TreeSHAP on a 300-tree GBDT (30 features) and sampled SHAP on the MLP',
   async run(ctx): Promise<SuiteResult> {
     const measurements: Measurement[] = [];
     ctx.log(
@@ -178,6 +258,20 @@ export const suite: Suite = {
         errors.push(`browser: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     }
+    const worker: Record<
+      string,
+      Latency & { backend: string; nodeFirstOutput?: number; firstOutput: number }
+    > = {};
+    if (r.artifacts && r.records) {
+      try {
+        Object.assign(worker, await browserWorker(ctx, r.artifacts, r.records));
+        for (const f of Object.keys(worker))
+          worker[f].nodeFirstOutput = r.nodeFirstOutput?.[f as 'gbdt' | 'mlp'];
+        details.worker = worker;
+      } catch (e) {
+        errors.push(`browser worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    }
     const lat = r.gbdt;
     measurements.push(
       {
@@ -201,6 +295,22 @@ export const suite: Suite = {
       { name: 'explain.mlp.sampled.p50', value: r.mlp?.p50Ms ?? null, unit: 'ms' },
       { name: 'explain.mlp.sampled.p99', value: r.mlp?.p99Ms ?? null, unit: 'ms' },
       { name: 'explain.mlp.sampled.cpu', value: r.mlp?.cpuMsPerRow ?? null, unit: 'ms CPU/row' },
+      {
+        name: 'explain.worker.gbdt.treeshap.p50',
+        value: worker.gbdt?.p50Ms ?? null,
+        unit: 'ms',
+        note: 'headless Chromium, evaluation worker, raw record → encode + TreeSHAP',
+      },
+      { name: 'explain.worker.gbdt.treeshap.p99', value: worker.gbdt?.p99Ms ?? null, unit: 'ms' },
+      { name: 'explain.worker.gbdt.treeshap.mean', value: worker.gbdt?.meanMs ?? null, unit: 'ms' },
+      {
+        name: 'explain.worker.mlp.sampled.p50',
+        value: worker.mlp?.p50Ms ?? null,
+        unit: 'ms',
+        note: `headless Chromium, evaluation worker, TF.js ${worker.mlp?.backend ?? '?'}`,
+      },
+      { name: 'explain.worker.mlp.sampled.p99', value: worker.mlp?.p99Ms ?? null, unit: 'ms' },
+      { name: 'explain.worker.mlp.sampled.mean', value: worker.mlp?.meanMs ?? null, unit: 'ms' },
     );
     return { measurements, details, errors };
   },
@@ -281,6 +391,79 @@ import type { Matrix } from ${JSON.stringify(join(ctx.root, 'src', 'core', 'ml',
   } finally {
     await page.close();
   }
+}
+
+const PREFIX = '/__bench/explain/';
+
+/**
+ * The evaluation-worker half: builds bench/lib/explainPage.html (Vite, production, like the app) into
+ * the bench scratch dir, serves it from the real server beside the app (same CSP), and explains the
+ * records with each artifact in a fresh evaluation worker. Per-record wall times are taken inside the
+ * worker (`performance.now`, coarsened to 0.1 ms without cross-origin isolation: `mean` is exact).
+ */
+async function browserWorker(
+  ctx: BenchContext,
+  artifacts: { gbdt?: string; mlp?: string },
+  records: Record<string, unknown>[],
+): Promise<Record<string, Latency & { backend: string; firstOutput: number }>> {
+  const { build } = await import('vite');
+  const outDir = join(ctx.tmpDir, 'explain-page');
+  await build({
+    configFile: false,
+    root: join(ctx.root, 'bench', 'lib'),
+    base: PREFIX,
+    logLevel: 'warn',
+    worker: { format: 'es' },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      target: 'es2022',
+      chunkSizeWarningLimit: 5000,
+      rollupOptions: { input: join(ctx.root, 'bench', 'lib', 'explainPage.html') },
+    },
+  });
+  const server = await ctx.startServer({ extraStatic: { [PREFIX]: outDir } });
+  const browser = await ctx.browser();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const pageErrors = recordPageErrors(page);
+  const out: Record<string, Latency & { backend: string; firstOutput: number }> = {};
+  try {
+    await page.goto(`${server.url.replace(/\/$/, '')}${PREFIX}explainPage.html`);
+    await page.waitForFunction(() => window.explainBench !== undefined, undefined, { timeout: 30_000 });
+    for (const [family, rows] of [
+      ['gbdt', WORKER_GBDT_ROWS],
+      ['mlp', WORKER_MLP_ROWS],
+    ] as const) {
+      const json = artifacts[family];
+      if (!json) continue;
+      ctx.log(`explaining ${rows} records with the ${family} in the evaluation worker`);
+      const r: ExplainRunResult = await withTimeout(
+        page.evaluate(([j, recs, w]) => window.explainBench!.run(j, recs, w), [
+          json,
+          records.slice(0, rows + WORKER_WARMUP),
+          WORKER_WARMUP,
+        ] as const),
+        CHILD_TIMEOUT_MS,
+        `${family} explanations in the evaluation worker (${pageErrors.slice(0, 3).join(' | ')})`,
+      );
+      const lat = r.msPerRecord.slice(WORKER_WARMUP);
+      const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
+      lat.sort((a, b) => a - b);
+      out[family] = {
+        rows: lat.length,
+        p50Ms: round(quantile(lat, 0.5), 3),
+        p99Ms: round(quantile(lat, 0.99), 3),
+        meanMs: round(mean, 3),
+        cpuMsPerRow: Number.NaN,
+        backend: r.backend,
+        firstOutput: r.firstOutput,
+      };
+    }
+  } finally {
+    await context.close();
+  }
+  return out;
 }
 
 // Child mode: `tsx bench/suites/explain.ts --child` measures and prints RESULT <json>.

@@ -4,19 +4,27 @@
  * delay > 15 min; inputs date (datetime), origin, destination (categorical), distance).
  *
  * The server runs in its own Node process (this file with `--child`), so the load generator does not
- * share its event loop. Load: a closed loop of CONNECTIONS keep-alive connections for DURATION_S seconds
- * (node:http, no extra dependency — autocannon is not installed in this repository), latency per
- * request; halfway through, the same model is redeployed over HTTP (POST /v1/models), and every non-200
- * response or socket error during the run counts as a failure (target: 0).
- * Runs: Benchtop top_k=5, Benchtop top_k=0 (no explanation), and the peer (bench/peers/serve_peer.py:
- * FastAPI + uvicorn + scikit-learn HistGradientBoosting, 300 rounds, no explanation; Debian packages
- * python3-fastapi python3-uvicorn python3-sklearn, apt-get installed if missing).
+ * share its event loop (it does share the machine's cores). Load: a closed loop of C keep-alive
+ * connections for DURATION_S seconds (node:http, no extra dependency — autocannon is not installed in
+ * this repository), latency per request, at C = 1, 4 and 16. In the 16-connection run the same model
+ * is redeployed over HTTP halfway (POST /v1/models), and every non-200 response or socket error during
+ * the run counts as a failure (target: 0).
+ * Runs: Benchtop top_k=5 at each C; top_k=0 (no explanation) at 16; the same SHAP runs with
+ * BENCHTOP_WORKERS-style workers (server/cluster.ts, BENCH_SERVE_WORKERS processes); and the peer
+ * (bench/peers/serve_peer.py: FastAPI + uvicorn + scikit-learn HistGradientBoosting, 300 rounds) at 16.
+ * The peer returns NO explanations (scikit-learn has no TreeSHAP; python3-shap has no Debian candidate
+ * here, see details.peer.shap), so Benchtop-with-SHAP against it is against a peer doing less work.
+ * Per-request cost breakdown: CPU time of each stage of one explained request, measured in a child
+ * process over the same bodies (`--breakdown`); "HTTP and framework" is the 1-connection p50 minus the
+ * in-process stages.
  *
- * Env: BENCH_SERVE_SECONDS (default 15), BENCH_SERVE_CONNECTIONS (default 16).
+ * Env: BENCH_SERVE_SECONDS (default 15), BENCH_SERVE_CONNECTIONS (default 1,4,16; the last one gets the
+ * redeploy and the plain and peer runs), BENCH_SERVE_WORKERS (default 2; 1 = skip the workers runs).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
@@ -26,7 +34,11 @@ import { ensurePython, PYTHON } from '../lib/python.ts';
 import { flightsSpec, flightsTable, loadFlights } from '../../server/__tests__/flightsModel.ts';
 
 const DURATION_S = Number(process.env.BENCH_SERVE_SECONDS ?? 15);
-const CONNECTIONS = Number(process.env.BENCH_SERVE_CONNECTIONS ?? 16);
+const LEVELS = (process.env.BENCH_SERVE_CONNECTIONS ?? '1,4,16').split(',').map(Number);
+const CONNECTIONS = LEVELS.at(-1) ?? 16;
+const WORKERS = Number(process.env.BENCH_SERVE_WORKERS ?? 2);
+/** Rows timed per stage in the breakdown. */
+const BREAKDOWN_ROWS = 2000;
 const TOKEN = 'bench-serve-token-0123456789abcdef';
 
 interface LoadResult {
@@ -71,15 +83,16 @@ function post(
   });
 }
 
-/** Closed loop: CONNECTIONS workers, each sending the next body as soon as the last answer arrived. */
+/** Closed loop: `connections` clients, each sending the next body as soon as the last answer arrived. */
 async function load(
   port: number,
   path: string,
   bodies: string[],
   seconds: number,
+  connections: number,
   midRun?: () => Promise<{ status: number; ms: number }>,
 ): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const lat: number[] = [];
   let failures = 0;
   let i = 0;
@@ -88,7 +101,7 @@ async function load(
   let redeploy: Promise<{ status: number; ms: number }> | undefined;
   const timer = midRun ? setTimeout(() => (redeploy = midRun()), (seconds * 1000) / 2) : undefined;
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
+    Array.from({ length: connections }, async () => {
       while (performance.now() < end) {
         const body = bodies[i++ % bodies.length];
         const s = performance.now();
@@ -153,13 +166,49 @@ const peerAvailable = (ctx: BenchContext): string | null =>
     ['python3-fastapi', 'python3-uvicorn', 'python3-sklearn'],
   );
 
+/** Whether the peer could explain: the shap module in Debian's Python, and apt's view of python3-shap. */
+function peerShap(): { importable: boolean; aptCandidate: string } {
+  const importable = spawnSync(PYTHON, ['-c', 'import shap'], { stdio: 'ignore' }).status === 0;
+  const apt = spawnSync('apt-cache', ['policy', 'python3-shap'], { encoding: 'utf8' });
+  const candidate = /Candidate:\s*(\S+)/.exec(apt.stdout ?? '')?.[1];
+  return { importable, aptCandidate: candidate ?? 'none (apt-cache policy python3-shap lists no package)' };
+}
+
+/** Per-request CPU cost of each in-process stage (µs), from `--breakdown` in a child process. */
+interface Breakdown {
+  rows: number;
+  /** Stage → CPU µs per request. */
+  us: Record<string, number>;
+  /** src/core/ml/gbdt/treeshap.ts treeShapLayout of the model: table vs per-row leaves, table bytes. */
+  treeShapLayout: Record<string, number>;
+}
+
+const mkLevels = (rs: Record<number, LoadResult>, prefix: string, note?: string): Measurement[] =>
+  Object.entries(rs).flatMap(([c, r]) => [
+    { name: `${prefix}.c${c}.p50`, value: r.p50Ms, unit: 'ms', ...(note ? { note } : {}) },
+    {
+      name: `${prefix}.c${c}.p99`,
+      value: r.p99Ms,
+      unit: 'ms',
+      ...(prefix.includes('shap') && Number(c) === CONNECTIONS
+        ? { target: { op: '<=' as const, value: 10 }, note: `issue target at ${CONNECTIONS} connections` }
+        : {}),
+    },
+    { name: `${prefix}.c${c}.rps`, value: r.reqPerS, unit: 'req/s' },
+  ]);
+
 export const suite: Suite = {
   description:
-    'Model serving: single-row /predict with SHAP (300-tree GBDT on flights), p50/p99 and req/s, mid-run redeploy failures; vs FastAPI + uvicorn + scikit-learn',
+    'Model serving: single-row /predict with SHAP (300-tree GBDT on flights) at 1/4/16 connections, single process and workers, p50/p99 and req/s, mid-run redeploy failures, per-request CPU breakdown; vs FastAPI + uvicorn + scikit-learn (no explanations)',
   async run(ctx: BenchContext): Promise<SuiteResult> {
     const errors: string[] = [];
     const measurements: Measurement[] = [];
-    const details: Record<string, unknown> = { durationS: DURATION_S, connections: CONNECTIONS };
+    const details: Record<string, unknown> = {
+      durationS: DURATION_S,
+      connections: LEVELS,
+      workers: WORKERS,
+      loadavgAtStart: loadavg().map((l) => round(l, 2)),
+    };
     const parquet = join(ctx.root, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
     if (!existsSync(parquet)) return { measurements, details, errors: [`${parquet} not found`] };
 
@@ -184,53 +233,118 @@ export const suite: Suite = {
     );
 
     const dir = mkdtempSync(join(ctx.tmpDir, 'serve-'));
+    const tsx = join(ctx.root, 'node_modules', '.bin', 'tsx');
+    const self = join(ctx.root, 'bench', 'suites', 'serve.ts');
     try {
-      // Benchtop in its own process.
-      const tsx = join(ctx.root, 'node_modules', '.bin', 'tsx');
-      const { child, line } = await spawnReady(
-        tsx,
-        [join(ctx.root, 'bench', 'suites', 'serve.ts'), '--child', ctx.distDir, join(dir, 'models')],
-        60_000,
-      );
-      try {
-        const port = Number(new URL(line).port);
-        const agent = new Agent({ keepAlive: true });
-        const dep = await post(agent, port, '/v1/models?name=flights', artifactJson, {
-          authorization: `Bearer ${TOKEN}`,
-        });
-        if (dep !== 201) throw new Error(`deploy failed: ${dep}`);
-        ctx.log('warm-up');
-        await load(port, '/predict?top_k=5', bodies, 3);
-        const redeploy = async () => {
-          const s = performance.now();
-          const status = await post(agent, port, '/v1/models?name=flights', artifactJson, {
-            authorization: `Bearer ${TOKEN}`,
-          });
-          return { status, ms: round(performance.now() - s, 1) };
-        };
-        ctx.log(`benchtop top_k=5: ${DURATION_S}s × ${CONNECTIONS} connections, redeploy halfway`);
-        const explained = await load(port, '/predict?top_k=5', bodies, DURATION_S, redeploy);
-        ctx.log(`benchtop top_k=0: ${DURATION_S}s`);
-        const plain = await load(port, '/predict?top_k=0', bodies, DURATION_S);
-        agent.destroy();
-        details.benchtop = { explained, plain };
-        measurements.push(
-          { name: 'serve.benchtop.shap.p50', value: explained.p50Ms, unit: 'ms' },
-          { name: 'serve.benchtop.shap.p99', value: explained.p99Ms, unit: 'ms' },
-          { name: 'serve.benchtop.shap.rps', value: explained.reqPerS, unit: 'req/s' },
-          {
-            name: 'serve.benchtop.redeployFailures',
-            value: explained.failures,
-            unit: 'requests',
-            target: { op: '<=', value: 0 },
-            note: `redeploy answered ${explained.redeploy?.status} in ${explained.redeploy?.ms} ms`,
-          },
-          { name: 'serve.benchtop.plain.p50', value: plain.p50Ms, unit: 'ms' },
-          { name: 'serve.benchtop.plain.p99', value: plain.p99Ms, unit: 'ms' },
-          { name: 'serve.benchtop.plain.rps', value: plain.reqPerS, unit: 'req/s' },
+      // Per-request breakdown, in a child of its own (as the server runs).
+      writeFileSync(join(dir, 'artifact.json'), artifactJson);
+      writeFileSync(join(dir, 'bodies.json'), JSON.stringify(bodies));
+      ctx.log('per-request CPU breakdown');
+      const bd = spawnSync(tsx, [self, '--breakdown', join(dir, 'artifact.json'), join(dir, 'bodies.json')], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      let breakdown: Breakdown | undefined;
+      if (bd.status === 0) {
+        breakdown = JSON.parse(bd.stdout.trim().split('\n').at(-1) ?? '{}') as Breakdown;
+        details.breakdown = breakdown;
+        for (const [stage, us] of Object.entries(breakdown.us))
+          measurements.push({ name: `serve.breakdown.${stage}`, value: us, unit: 'µs CPU' });
+      } else errors.push(`breakdown failed: ${(bd.stderr ?? '').slice(-500)}`);
+
+      /** Start a Benchtop child (1 process or `workers`), deploy, run each level, stop it. */
+      const benchtop = async (workers: number): Promise<Record<string, unknown>> => {
+        const models = join(dir, `models-${workers}`);
+        const { child, line } = await spawnReady(
+          tsx,
+          [self, '--child', ctx.distDir, models, String(workers)],
+          120_000,
         );
-      } finally {
-        child.kill('SIGTERM');
+        try {
+          const port = Number(new URL(line).port);
+          const agent = new Agent({ keepAlive: true });
+          const deploy = () =>
+            post(agent, port, '/v1/models?name=flights', artifactJson, { authorization: `Bearer ${TOKEN}` });
+          const dep = await deploy();
+          if (dep !== 201) throw new Error(`deploy failed: ${dep}`);
+          ctx.log(`[${workers} process(es)] warm-up`);
+          await load(port, '/predict?top_k=5', bodies, 3, CONNECTIONS);
+          const redeploy = async () => {
+            const s = performance.now();
+            const status = await deploy();
+            return { status, ms: round(performance.now() - s, 1) };
+          };
+          const shap: Record<number, LoadResult> = {};
+          for (const c of LEVELS) {
+            ctx.log(
+              `[${workers} process(es)] top_k=5: ${DURATION_S}s × ${c} connection(s)${c === CONNECTIONS ? ', redeploy halfway' : ''}`,
+            );
+            shap[c] = await load(
+              port,
+              '/predict?top_k=5',
+              bodies,
+              DURATION_S,
+              c,
+              c === CONNECTIONS ? redeploy : undefined,
+            );
+          }
+          const out: Record<string, unknown> = { shap };
+          if (workers === 1) {
+            ctx.log(`[1 process] top_k=0: ${DURATION_S}s × ${CONNECTIONS}`);
+            out.plain = {
+              [CONNECTIONS]: await load(port, '/predict?top_k=0', bodies, DURATION_S, CONNECTIONS),
+            };
+          }
+          agent.destroy();
+          return out;
+        } finally {
+          if (child.exitCode === null) {
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGTERM');
+            await exited;
+          }
+        }
+      };
+
+      const single = await benchtop(1);
+      details.benchtop = single;
+      const shap1 = single.shap as Record<number, LoadResult>;
+      const plain1 = single.plain as Record<number, LoadResult>;
+      measurements.push(...mkLevels(shap1, 'serve.benchtop.shap'));
+      measurements.push({
+        name: 'serve.benchtop.redeployFailures',
+        value: shap1[CONNECTIONS].failures,
+        unit: 'requests',
+        target: { op: '<=', value: 0 },
+        note: `redeploy answered ${shap1[CONNECTIONS].redeploy?.status} in ${shap1[CONNECTIONS].redeploy?.ms} ms`,
+      });
+      measurements.push(...mkLevels(plain1, 'serve.benchtop.plain', 'top_k=0: no explanation'));
+      if (breakdown && shap1[1]) {
+        const inProcessMs = (breakdown.us.total ?? 0) / 1000;
+        const httpMs = round(shap1[1].p50Ms - inProcessMs, 3);
+        details.httpAndFrameworkMs = httpMs;
+        measurements.push({
+          name: 'serve.breakdown.httpAndFramework',
+          value: round(httpMs * 1000, 0),
+          unit: 'µs',
+          note: '1-connection p50 (wall) minus the in-process stages (CPU): node:http, Hono, middleware, client',
+        });
+      }
+
+      let best = shap1[CONNECTIONS].reqPerS;
+      if (WORKERS > 1) {
+        const multi = await benchtop(WORKERS);
+        details.benchtopWorkers = multi;
+        const shapN = multi.shap as Record<number, LoadResult>;
+        measurements.push(...mkLevels(shapN, `serve.benchtop.workers${WORKERS}.shap`));
+        measurements.push({
+          name: `serve.benchtop.workers${WORKERS}.redeployFailures`,
+          value: shapN[CONNECTIONS].failures,
+          unit: 'requests',
+          target: { op: '<=', value: 0 },
+          note: `redeploy answered ${shapN[CONNECTIONS].redeploy?.status} in ${shapN[CONNECTIONS].redeploy?.ms} ms`,
+        });
+        best = Math.max(best, shapN[CONNECTIONS].reqPerS);
       }
 
       // The peer.
@@ -251,14 +365,31 @@ export const suite: Suite = {
         );
         try {
           await new Promise((r) => setTimeout(r, 500)); // uvicorn binds right after READY
-          await load(peerPort, '/predict', bodies, 3);
-          const r = await load(peerPort, '/predict', bodies, DURATION_S);
-          details.peer = { impl: 'fastapi+uvicorn+sklearn HistGradientBoostingClassifier', ...r };
-          measurements.push(
-            { name: 'serve.peer.p50', value: r.p50Ms, unit: 'ms', note: 'no explanation' },
-            { name: 'serve.peer.p99', value: r.p99Ms, unit: 'ms' },
-            { name: 'serve.peer.rps', value: r.reqPerS, unit: 'req/s' },
-          );
+          await load(peerPort, '/predict', bodies, 3, CONNECTIONS);
+          ctx.log(`peer: ${DURATION_S}s × ${CONNECTIONS}`);
+          const r = await load(peerPort, '/predict', bodies, DURATION_S, CONNECTIONS);
+          const shap = peerShap();
+          details.peer = {
+            impl: 'fastapi+uvicorn+sklearn HistGradientBoostingClassifier',
+            explanations: false,
+            shap,
+            [CONNECTIONS]: r,
+          };
+          const why = `peer answers WITHOUT explanations (shap importable: ${shap.importable}; python3-shap candidate: ${shap.aptCandidate})`;
+          measurements.push(...mkLevels({ [CONNECTIONS]: r }, 'serve.peer', why));
+          measurements.push({
+            name: 'serve.peerPerBenchtopShap.rps',
+            value: round(r.reqPerS / best, 4),
+            unit: '×',
+            target: { op: '<=', value: 0.05 },
+            note: `peer req/s ÷ best Benchtop SHAP req/s at ${CONNECTIONS} connections (issue: Benchtop ≥ 20× the peer, i.e. ≤ 0.05); ${why}`,
+          });
+          measurements.push({
+            name: 'serve.peerPerBenchtopPlain.rps',
+            value: round(r.reqPerS / plain1[CONNECTIONS].reqPerS, 4),
+            unit: '×',
+            note: 'like for like: neither explains; one Benchtop process',
+          });
         } finally {
           peer.child.kill('SIGTERM');
         }
@@ -266,23 +397,93 @@ export const suite: Suite = {
     } catch (e) {
       errors.push(e instanceof Error ? e.message : String(e));
     } finally {
+      details.loadavgAtEnd = loadavg().map((l) => round(l, 2));
       rmSync(dir, { recursive: true, force: true });
     }
     return { measurements, details, errors };
   },
 };
 
-// Child mode: `tsx bench/suites/serve.ts --child <distDir> <modelsDir>` starts the server and prints READY <url>.
-if (process.argv[2] === '--child') {
+/**
+ * `--breakdown <artifact.json> <bodies.json>`: CPU µs per request of each stage of an explained
+ * single-row request, in process, through the server's own modules (after a warm-up), as one JSON line.
+ */
+async function breakdownChild(artifactPath: string, bodiesPath: string): Promise<void> {
+  const { ModelStore } = await import('../../server/store/store.ts');
+  const { predictRows } = await import('../../server/predict.ts');
+  const { compileTrees } = await import('../../src/core/ml/gbdt/predict.ts');
+  const { treeShapLayout } = await import('../../src/core/ml/gbdt/treeshap.ts');
+  const store = ModelStore.memory();
+  const m = await store.deploy('flights', JSON.parse(readFileSync(artifactPath, 'utf8')));
+  const bodies = JSON.parse(readFileSync(bodiesPath, 'utf8')) as string[];
+  const n = BREAKDOWN_ROWS;
+  const body = (i: number) => bodies[i % bodies.length];
+  const parsed = bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
+  const encoded = parsed.map((r) => m.loaded.encodeRecords([r]).X);
+  const explain = m.loaded.model.explain!.bind(m.loaded.model);
+  const answers = await Promise.all(parsed.map((r) => predictRows(m, [r], 5)));
+  const stages: Record<string, (i: number) => unknown> = {
+    jsonParse: (i) => JSON.parse(body(i)),
+    validate: (i) => m.validator.parse(parsed[i % parsed.length]),
+    encode: (i) => m.loaded.encodeRecords([parsed[i % parsed.length]]),
+    predict: (i) => m.loaded.predictMatrix(encoded[i % encoded.length]),
+    treeShap: (i) => explain(encoded[i % encoded.length], 0),
+    predictRows: (i) => predictRows(m, [parsed[i % parsed.length]], 5),
+    jsonSerialise: (i) =>
+      JSON.stringify({ model: { name: 'flights', version: 1 }, ...answers[i % answers.length].results[0] }),
+    logEntry: (i) =>
+      JSON.stringify({
+        t: new Date().toISOString(),
+        v: 1,
+        x: parsed[i % parsed.length],
+        y: answers[i % answers.length].outputs[0],
+      }),
+  };
+  for (const fn of Object.values(stages)) for (let i = 0; i < 300; i++) await fn(i); // warm-up
+  // Stages take turns in rounds, so a busy spell on the shared machine lands on all of them alike
+  // (foldTopKAndRest is a difference of stages).
+  const cpuUs: Record<string, number> = {};
+  const rounds = 20;
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(stages)) {
+      const c0 = process.cpuUsage();
+      for (let i = r; i < n; i += rounds) await fn(i);
+      const d = process.cpuUsage(c0);
+      cpuUs[name] = (cpuUs[name] ?? 0) + d.user + d.system;
+    }
+  }
+  const us: Record<string, number> = {};
+  for (const [name, total] of Object.entries(cpuUs)) us[name] = round(total / n, 1);
+  // predictRows = encode + predict + treeShap + the rest (describe, fold onto columns, top-k).
+  us.foldTopKAndRest = round(us.predictRows - us.encode - us.predict - us.treeShap, 1);
+  us.total = round(us.jsonParse + us.validate + us.predictRows + us.jsonSerialise + us.logEntry, 1);
+  const e = compileTrees((m.artifact.model.state as { trees: never[] }).trees, 1);
+  const layout = treeShapLayout(e);
+  const out: Breakdown = { rows: n, us, treeShapLayout: layout };
+  console.log(JSON.stringify(out));
+}
+
+// Child modes: `tsx bench/suites/serve.ts --child <distDir> <modelsDir> [workers]` starts the server (or a
+// primary with that many workers, server/cluster.ts) and prints READY <url>; `--breakdown` see above.
+if (process.argv[2] === '--breakdown') {
+  await breakdownChild(process.argv[3], process.argv[4]);
+} else if (process.argv[2] === '--child') {
+  const cluster = (await import('node:cluster')).default;
   const { startServer } = await import('../../server/start.ts');
-  const server = await startServer({
-    distDir: process.argv[3],
-    modelsDir: process.argv[4],
-    token: TOKEN,
-    port: 0,
-  });
-  console.log(`READY ${server.url}`);
-  process.on('SIGTERM', () => {
-    void server.close().then(() => process.exit(0));
-  });
+  const { startPrimary, startWorker } = await import('../../server/cluster.ts');
+  const workers = Number(process.argv[5] ?? 1);
+  const opts = { distDir: process.argv[3], modelsDir: process.argv[4], token: TOKEN, port: 0 };
+  if (workers > 1 && cluster.isWorker) {
+    await startWorker(opts);
+  } else if (workers > 1) {
+    const primary = await startPrimary(workers, {});
+    console.log(`READY ${primary.url}`);
+    process.on('SIGTERM', () => void primary.stop().then(() => process.exit(0)));
+  } else {
+    const server = await startServer(opts);
+    console.log(`READY ${server.url}`);
+    process.on('SIGTERM', () => {
+      void server.close().then(() => process.exit(0));
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseHostList } from '../config.ts';
+import { ConfigError, loadConfig, loadModelConfig, parseHostList } from '../config.ts';
 
 describe('loadConfig', () => {
   it('has loopback defaults', () => {
@@ -46,5 +46,33 @@ describe('loadConfig', () => {
   it('parses host lists', () => {
     expect(parseHostList(undefined)).toEqual([]);
     expect(parseHostList('a,,B')).toEqual(['a', 'b']);
+  });
+});
+
+describe('loadModelConfig: workers and directory polling', () => {
+  it('defaults to one process and a 2 s re-scan', () => {
+    expect(loadModelConfig({}, '/srv')).toMatchObject({ modelsDir: '/srv/models', workers: 1, pollMs: 2000 });
+  });
+
+  it('reads BENCHTOP_WORKERS, BENCHTOP_MODELS_POLL_MS (0 = no polling) and BENCHTOP_INSTANCE', () => {
+    expect(
+      loadModelConfig(
+        { BENCHTOP_WORKERS: '2', BENCHTOP_MODELS_POLL_MS: '0', BENCHTOP_INSTANCE: 'node-a' },
+        '/srv',
+      ),
+    ).toMatchObject({ workers: 2, pollMs: 0, instance: 'node-a' });
+  });
+
+  it.each([
+    ['BENCHTOP_WORKERS', '0'],
+    ['BENCHTOP_WORKERS', 'two'],
+    ['BENCHTOP_WORKERS', '1.5'],
+    ['BENCHTOP_WORKERS', '65'],
+    ['BENCHTOP_MODELS_POLL_MS', '-1'],
+    ['BENCHTOP_MODELS_POLL_MS', '2s'],
+    ['BENCHTOP_INSTANCE', 'Node A'],
+  ])('refuses %s=%s by name', (name, value) => {
+    expect(() => loadModelConfig({ [name]: value }, '/srv')).toThrow(ConfigError);
+    expect(() => loadModelConfig({ [name]: value }, '/srv')).toThrow(name);
   });
 });

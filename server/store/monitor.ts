@@ -5,6 +5,8 @@
  * directory): `<models>/<name>/predictions.jsonl`, one JSON entry per line; when it reaches `maxLines`
  * lines it is renamed to `predictions.1.jsonl` (replacing the previous one) and a new file starts, so
  * disk use stays below 2 × maxLines lines. Writes are queued and never fail a request (errors are logged).
+ * Processes sharing the directory (server workers) each pass a `tag` and write their own
+ * `predictions-<tag>.jsonl` / `predictions-<tag>.1.jsonl`, so no two processes append to or rotate one file.
  */
 import { appendFile, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,21 +31,27 @@ export class PredictionLog {
   private fileLines = 0;
   private queue: Promise<void> = Promise.resolve();
   closed = false;
+  private readonly file: string;
+  private readonly oldFile: string;
 
   constructor(
     private readonly dir: string | null,
     readonly maxLines: number,
     private readonly onError: (msg: string) => void = () => {},
-  ) {}
+    tag?: string,
+  ) {
+    this.file = tag ? `predictions-${tag}.jsonl` : LOG_FILE;
+    this.oldFile = tag ? `predictions-${tag}.1.jsonl` : LOG_FILE_OLD;
+  }
 
   /** Read the existing files back into the ring (startup). Unreadable lines are skipped. */
   async restore(): Promise<void> {
     if (!this.dir) return;
     const lines: string[] = [];
-    for (const f of [LOG_FILE_OLD, LOG_FILE]) {
+    for (const f of [this.oldFile, this.file]) {
       const text = await readFile(join(this.dir, f), 'utf8').catch(() => '');
       const ls = text.split('\n').filter((l) => l.length > 0);
-      if (f === LOG_FILE) this.fileLines = ls.length;
+      if (f === this.file) this.fileLines = ls.length;
       lines.push(...ls);
     }
     for (const l of lines.slice(-this.maxLines)) {
@@ -72,20 +80,33 @@ export class PredictionLog {
   append(entries: LogEntry[]): void {
     if (this.closed || entries.length === 0) return;
     for (const e of entries) this.push(e);
-    const dir = this.dir;
-    if (!dir) return;
-    const text = `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`;
-    this.queue = this.queue
-      .then(async () => {
-        if (this.closed) return;
+    if (!this.dir) return;
+    for (const e of entries) this.pending.push(JSON.stringify(e));
+    // One write for everything appended while the previous write was in flight: under load that is
+    // one appendFile per batch of requests instead of one (open, write, close) per request.
+    if (this.pending.length === entries.length) this.queue = this.queue.then(() => this.writePending());
+  }
+
+  private pending: string[] = [];
+
+  private async writePending(): Promise<void> {
+    const dir = this.dir!;
+    while (this.pending.length > 0 && !this.closed) {
+      try {
         if (this.fileLines >= this.maxLines) {
-          await rename(join(dir, LOG_FILE), join(dir, LOG_FILE_OLD)).catch(() => {});
+          await rename(join(dir, this.file), join(dir, this.oldFile)).catch(() => {});
           this.fileLines = 0;
         }
-        await appendFile(join(dir, LOG_FILE), text);
-        this.fileLines += entries.length;
-      })
-      .catch((err: unknown) => this.onError(`prediction log ${dir}: ${(err as Error).message}`));
+        // Up to the rotation point, so a file never holds more than maxLines lines.
+        const lines = this.pending.splice(0, this.maxLines - this.fileLines);
+        await appendFile(join(dir, this.file), `${lines.join('\n')}\n`);
+        this.fileLines += lines.length;
+      } catch (err) {
+        this.onError(`prediction log ${dir}: ${(err as Error).message}`);
+        this.pending = [];
+      }
+    }
+    this.pending = [];
   }
 
   /** Resolves when queued writes are on disk (tests). */

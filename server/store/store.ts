@@ -11,6 +11,14 @@
  * Deploys and deletes of the same name are serialised (a per-name promise chain), so two concurrent
  * deploys get consecutive versions. `dir: null` keeps everything in memory (tests, createApp without a
  * store).
+ *
+ * Shared directory (several processes or instances on one volume): `sync()` re-reads the directory and
+ * loads any name whose newest version on disk is newer than the one in memory (and drops names whose
+ * directory is gone). It runs every `pollMs` (default 2 s), at most once a second when a lookup misses
+ * (`get` of an unknown name), and when a sibling worker changed the directory (server/cluster.ts relays
+ * `onChange`). A model
+ * is warmed (one explained prediction of its example: per-model caches, TreeSHAP tables, JIT) before
+ * it is swapped in, so the first requests after a deploy are not the slow ones.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -21,7 +29,10 @@ import {
   loadArtifact,
   type ModelArtifact,
 } from '../../src/core/ml/artifact.ts';
+import { isAuditArtifactJson } from '../../src/core/audit/artifact.ts';
+import { auditEntry, type DeployedAuditModel, loadAuditOrReject } from '../auditPredict.ts';
 import { HttpError } from '../errors.ts';
+import { warmUp } from '../predict.ts';
 import { buildValidator, type RecordValidator } from '../validate.ts';
 import { PredictionLog } from './monitor.ts';
 import { synthesiseExample } from './example.ts';
@@ -51,7 +62,32 @@ export interface StoreOptions {
   /** Lines kept per model in the prediction log (and per file before rotation). Default 10,000. */
   logLines?: number;
   log?: (msg: string) => void;
+  /**
+   * Prediction-log file tag for processes sharing the directory (`predictions-<tag>.jsonl`, e.g. `w2`
+   * for the second worker); none = `predictions.jsonl`.
+   */
+  logTag?: string;
+  /** Re-read the directory this often (ms) for deploys by other processes; 0 = never. Default 2000. */
+  pollMs?: number;
+  /**
+   * Called after this store wrote or removed a model on disk, before it answers: tell sibling
+   * processes (server/cluster.ts), and wait for them when it returns a promise.
+   */
+  onChange?: (name: string) => void | Promise<void>;
 }
+
+/** Version numbers of the `<n>.json` files in a model directory, ascending ([] if it is gone). */
+async function versionsOnDisk(mdir: string): Promise<number[]> {
+  const files = await readdir(mdir).catch(() => [] as string[]);
+  return files
+    .map((f) => VERSION_FILE.exec(f)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** Lookups that miss start a re-scan at most this often. */
+const MISS_RESCAN_MS = 1000;
 
 async function writeAtomic(dir: string, file: string, text: string): Promise<void> {
   const tmp = join(dir, `.${file}.${randomBytes(6).toString('hex')}.tmp`);
@@ -101,16 +137,27 @@ async function loadOrReject(raw: unknown): Promise<LoadedModel> {
 
 export class ModelStore {
   private readonly models = new Map<string, DeployedModel>();
+  /** Label-audit models (server/auditPredict.ts); a name is in one of the two maps, by its latest version's kind. */
+  private readonly audits = new Map<string, DeployedAuditModel>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly logs = new Map<string, PredictionLog>();
   readonly dir: string | null;
   private readonly logLines: number;
   private readonly say: (msg: string) => void;
+  private readonly logTag: string | undefined;
+  private readonly onChange: ((name: string) => void | Promise<void>) | undefined;
+  private poller: ReturnType<typeof setInterval> | undefined;
+  /** The re-scan in progress (one at a time), the one queued after it, when the last miss started one. */
+  private syncing: Promise<void> | undefined;
+  private syncQueued: Promise<void> | undefined;
+  private lastMissScan = 0;
 
   private constructor(opts: StoreOptions) {
     this.dir = opts.dir;
     this.logLines = opts.logLines ?? 10_000;
     this.say = opts.log ?? ((m) => console.error(`[benchtop] ${m}`));
+    this.logTag = opts.logTag;
+    this.onChange = opts.onChange;
   }
 
   /** An empty store that keeps deploys in memory only. */
@@ -124,41 +171,119 @@ export class ModelStore {
     if (store.dir) {
       await mkdir(store.dir, { recursive: true });
       await store.loadAll();
+      const pollMs = opts.pollMs ?? 2000;
+      if (pollMs > 0) {
+        store.poller = setInterval(() => void store.sync(), pollMs);
+        store.poller.unref(); // never what keeps a process alive
+      }
     }
     return store;
+  }
+
+  /** Stop polling the directory. */
+  close(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
   }
 
   private async loadAll(): Promise<void> {
     const dir = this.dir!;
     for (const ent of await readdir(dir, { withFileTypes: true })) {
       if (!ent.isDirectory() || !MODEL_NAME.test(ent.name)) continue;
-      const mdir = join(dir, ent.name);
-      const versions = (await readdir(mdir))
-        .map((f) => VERSION_FILE.exec(f)?.[1])
-        .filter((v): v is string => v !== undefined)
-        .map(Number)
-        .sort((a, b) => a - b);
-      for (let i = versions.length - 1; i >= 0; i--) {
-        const file = join(mdir, `${versions[i]}.json`);
-        try {
-          const raw = JSON.parse(await readFile(file, 'utf8')) as unknown;
-          const loaded = await loadArtifact(raw);
-          const mtime = (await stat(file)).mtime.toISOString();
-          const log = await this.logFor(ent.name);
-          this.models.set(ent.name, this.entry(ent.name, versions[i], versions, raw, loaded, mtime, log));
-          this.say(`loaded model ${ent.name} v${versions[i]}`);
-          break;
-        } catch (e) {
-          this.say(`skipping broken model file ${file}: ${(e as Error).message.slice(0, 300)}`);
+      await this.loadNewest(ent.name, await versionsOnDisk(join(dir, ent.name)));
+    }
+  }
+
+  /**
+   * Re-read the directory: load every name whose newest version on disk is newer than the one in
+   * memory, drop names whose directory is gone. Resolves after a pass that started after this call.
+   */
+  sync(): Promise<void> {
+    if (!this.dir) return Promise.resolve();
+    if (!this.syncing) {
+      this.syncing = this.syncPass().finally(() => {
+        this.syncing = undefined;
+      });
+      return this.syncing;
+    }
+    // The running pass may have read the directory already: one more after it, shared by all callers meanwhile.
+    this.syncQueued ??= this.syncing.then(() => {
+      this.syncQueued = undefined;
+      return this.sync();
+    });
+    return this.syncQueued;
+  }
+
+  private async syncPass(): Promise<void> {
+    const dir = this.dir!;
+    const ents = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const seen = new Set<string>();
+    for (const ent of ents) {
+      if (!ent.isDirectory() || !MODEL_NAME.test(ent.name)) continue;
+      seen.add(ent.name);
+      const name = ent.name;
+      const newest = (await versionsOnDisk(join(dir, name))).at(-1) ?? 0;
+      if (newest <= this.versionOf(name)) continue;
+      // Under the name's lock, so a deploy here and a load from there never interleave.
+      await this.locked(name, async () => {
+        const versions = await versionsOnDisk(join(dir, name));
+        if ((versions.at(-1) ?? 0) > this.versionOf(name)) await this.loadNewest(name, versions);
+      }).catch((e: unknown) => this.say(`re-scan of ${name}: ${(e as Error).message.slice(0, 300)}`));
+    }
+    for (const name of [...this.models.keys(), ...this.audits.keys()]) {
+      if (seen.has(name)) continue;
+      await this.locked(name, async () => {
+        if ((await versionsOnDisk(join(dir, name))).length > 0) return;
+        this.models.delete(name);
+        this.audits.delete(name);
+        const log = this.logs.get(name);
+        if (log) log.closed = true;
+        this.logs.delete(name);
+        this.say(`model ${name} was removed from ${dir}`);
+      });
+    }
+  }
+
+  /** The version in memory for a name (tabular or audit), 0 when none. */
+  private versionOf(name: string): number {
+    return this.models.get(name)?.version ?? this.audits.get(name)?.version ?? 0;
+  }
+
+  /** Load the newest loadable of `versions` (ascending) of a name into memory; false if none loads. */
+  private async loadNewest(name: string, versions: number[]): Promise<boolean> {
+    const mdir = join(this.dir!, name);
+    for (let i = versions.length - 1; i >= 0; i--) {
+      const file = join(mdir, `${versions[i]}.json`);
+      try {
+        const raw = JSON.parse(await readFile(file, 'utf8')) as unknown;
+        if (isAuditArtifactJson(raw)) {
+          const model = loadAuditOrReject(raw);
+          const at = (await stat(file)).mtime.toISOString();
+          this.audits.set(name, auditEntry(name, versions[i], versions, model, at));
+          this.models.delete(name);
+          this.say(`loaded audit model ${name} v${versions[i]}`);
+          return true;
         }
+        const loaded = await loadArtifact(raw);
+        const mtime = (await stat(file)).mtime.toISOString();
+        const log = await this.logFor(name);
+        const entry = this.entry(name, versions[i], versions, raw, loaded, mtime, log);
+        await warmUp(entry);
+        this.models.set(name, entry);
+        this.audits.delete(name);
+        this.say(`loaded model ${name} v${versions[i]}`);
+        return true;
+      } catch (e) {
+        this.say(`skipping broken model file ${file}: ${(e as Error).message.slice(0, 300)}`);
       }
     }
+    return false;
   }
 
   private async logFor(name: string): Promise<PredictionLog> {
     let log = this.logs.get(name);
     if (!log) {
-      log = new PredictionLog(this.dir ? join(this.dir, name) : null, this.logLines, this.say);
+      log = new PredictionLog(this.dir ? join(this.dir, name) : null, this.logLines, this.say, this.logTag);
       await log.restore();
       this.logs.set(name, log);
     }
@@ -212,7 +337,21 @@ export class ModelStore {
   }
 
   get(name: string): DeployedModel | undefined {
-    return this.models.get(name);
+    const m = this.models.get(name);
+    if (!m && this.dir && Date.now() - this.lastMissScan >= MISS_RESCAN_MS) {
+      // Perhaps deployed by another process on a shared directory: look (this request still misses).
+      this.lastMissScan = Date.now();
+      void this.sync();
+    }
+    return m;
+  }
+
+  getAudit(name: string): DeployedAuditModel | undefined {
+    return this.audits.get(name);
+  }
+
+  listAudit(): DeployedAuditModel[] {
+    return [...this.audits.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   list(): DeployedModel[] {
@@ -242,35 +381,62 @@ export class ModelStore {
     // Load before touching the disk: a bad artifact never becomes a version.
     const loaded = await loadOrReject(raw);
     return this.locked(name, async () => {
-      const current = this.models.get(name);
-      let versions = current?.versions ?? [];
-      if (this.dir) {
-        const mdir = join(this.dir, name);
-        await mkdir(mdir, { recursive: true });
-        const onDisk = (await readdir(mdir))
-          .map((f) => VERSION_FILE.exec(f)?.[1])
-          .filter((v): v is string => v !== undefined)
-          .map(Number);
-        versions = [...new Set([...versions, ...onDisk])].sort((a, b) => a - b);
-        const version = (versions.at(-1) ?? 0) + 1;
-        await writeAtomic(mdir, `${version}.json`, JSON.stringify(raw));
-        versions = [...versions, version];
-      } else {
-        versions = [...versions, (versions.at(-1) ?? 0) + 1];
-      }
+      const versions = await this.writeVersion(name, raw);
       const version = versions.at(-1)!;
       const log = await this.logFor(name);
       const entry = this.entry(name, version, versions, raw, loaded, new Date().toISOString(), log);
+      await warmUp(entry);
       this.models.set(name, entry); // the swap: in-flight requests keep their own reference
+      this.audits.delete(name); // the name's latest version is tabular now
       return entry;
     });
+  }
+
+  /** The same for a label-audit artifact (format `benchtop-audit-model`, server/auditPredict.ts). */
+  async deployAudit(name: string, raw: unknown): Promise<DeployedAuditModel> {
+    if (!MODEL_NAME.test(name)) {
+      throw new HttpError(
+        400,
+        'invalid_name',
+        'Model names are 1–64 of a-z, 0-9, _ and -, starting with a letter or digit.',
+        [{ field: 'name', problem: 'must match ^[a-z0-9][a-z0-9_-]{0,63}$' }],
+      );
+    }
+    const model = loadAuditOrReject(raw);
+    return this.locked(name, async () => {
+      const versions = await this.writeVersion(name, raw);
+      const entry = auditEntry(name, versions.at(-1)!, versions, model, new Date().toISOString());
+      this.audits.set(name, entry);
+      this.models.delete(name);
+      return entry;
+    });
+  }
+
+  /** Writes `raw` as the name's next version (atomically); returns every version, ascending. */
+  private async writeVersion(name: string, raw: unknown): Promise<number[]> {
+    let versions = this.models.get(name)?.versions ?? this.audits.get(name)?.versions ?? [];
+    if (this.dir) {
+      const mdir = join(this.dir, name);
+      await mkdir(mdir, { recursive: true });
+      const onDisk = (await readdir(mdir))
+        .map((f) => VERSION_FILE.exec(f)?.[1])
+        .filter((v): v is string => v !== undefined)
+        .map(Number);
+      versions = [...new Set([...versions, ...onDisk])].sort((a, b) => a - b);
+      const version = (versions.at(-1) ?? 0) + 1;
+      await writeAtomic(mdir, `${version}.json`, JSON.stringify(raw));
+      await this.onChange?.(name);
+      return [...versions, version];
+    }
+    return [...versions, (versions.at(-1) ?? 0) + 1];
   }
 
   /** Remove a model and all its versions (and its prediction log). False when there was none. */
   async remove(name: string): Promise<boolean> {
     if (!MODEL_NAME.test(name)) return false;
     return this.locked(name, async () => {
-      const had = this.models.delete(name);
+      const hadAudit = this.audits.delete(name);
+      const had = this.models.delete(name) || hadAudit;
       const log = this.logs.get(name);
       if (log) log.closed = true;
       this.logs.delete(name);
@@ -285,6 +451,7 @@ export class ModelStore {
           const gone = join(this.dir, `.deleted-${name}-${randomBytes(4).toString('hex')}`);
           await rename(mdir, gone);
           await rm(gone, { recursive: true, force: true });
+          await this.onChange?.(name);
           return true;
         }
       }

@@ -3,22 +3,27 @@
  * rows. Defines no table; reads the run's input table (so it re-runs when that table changes).
  *
  * Run: the run and its model artifact from IndexedDB → the target, the model's input columns and the
- * split column pulled as Arrow → the split re-created from the run's split spec (deterministic) →
- * src/core/eval/evaluate.ts: predictions of the model and of the baseline, metrics with bootstrap
- * intervals (paired against the baseline), curves, slices, worst rows with explanations, global SHAP,
- * permutation importance, the trust summary. The result keeps the predictions so the view can move the
+ * split column pulled as Arrow → the evaluation worker (workers/eval.worker.ts, via
+ * src/core/eval/evalClient.ts; the Arrow bytes are transferred) → there, the split re-created from the
+ * run's split spec (deterministic) → src/core/eval/evaluate.ts: predictions of the model and of the
+ * baseline, metrics with bootstrap intervals (paired against the baseline), curves, slices, worst rows
+ * with explanations (text columns per term), global SHAP, permutation importance, the trust summary.
+ * The page's thread only waits: stages come back as progress (src/ui/eval/progress.svelte.ts), and
+ * Cancel terminates the worker at once. The result keeps the predictions so the view can move the
  * threshold and the cost/benefit values live, without re-running.
  *
  * `runId: 'latest'` with `trainCell` follows the newest run of that train cell.
  */
 import type { CellKindDef } from '../core/cells/types.ts';
 import { quoteIdent } from '../core/data/tableName.ts';
-import { columnarFromArrow } from '../core/ml/arrowTable.ts';
-import { DEFAULT_COSTS, type EvalPart, evaluateArtifact } from '../core/eval/index.ts';
+import { evaluateInWorker } from '../core/eval/evalClient.ts';
+import { DEFAULT_COSTS, type EvalPart, type Evaluation } from '../core/eval/index.ts';
+import { splitColumn } from '../core/ml/split/index.ts';
 import type { CostMatrix } from '../core/eval/metrics.ts';
 import { notebook } from '../state/notebook.svelte.ts';
 import { getRun, listRuns, type RunRecord } from '../storage/runStore.ts';
 import { arrowToRows } from '../ui/components/arrowRows.ts';
+import { evalProgress } from '../ui/eval/progress.svelte.ts';
 
 export interface EvaluateConfig extends Record<string, unknown> {
   /** A run id, or `latest` (the newest run of `trainCell`). */
@@ -91,7 +96,7 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
       ...new Set([
         artifact.target,
         ...artifact.pipeline.columns.map((c) => c.name),
-        ...(run.config.split.column ? [run.config.split.column] : []),
+        ...(splitColumn(run.config.split) ? [splitColumn(run.config.split)!] : []),
       ]),
     ];
     const names = new Set(info.columns.map((c) => c.name));
@@ -115,21 +120,30 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
       ctx.cellId,
     );
     if (ctx.signal.aborted) throw new Error('Cancelled');
-    const columnar = columnarFromArrow(
-      res.arrow,
-      Object.fromEntries(res.columns.map((c) => [c.name, c.type])),
-    );
-    const evaluation = await evaluateArtifact({
-      table: columnar,
-      artifact,
-      split: run.config.split,
-      part: config.part,
-      threshold: config.threshold ?? 0.5,
-      costs: config.costs ?? DEFAULT_COSTS,
-      seed: 42,
-      resamples: 1000,
-      signal: ctx.signal,
-    });
+    let evaluation: Evaluation;
+    try {
+      evaluation = await evaluateInWorker(
+        {
+          id: `${ctx.cellId}:${Date.now()}`,
+          arrow: res.arrow,
+          types: Object.fromEntries(res.columns.map((c) => [c.name, c.type])),
+          artifact,
+          split: run.config.split,
+          part: config.part,
+          threshold: config.threshold ?? 0.5,
+          costs: config.costs ?? DEFAULT_COSTS,
+          seed: 42,
+          resamples: 1000,
+        },
+        { signal: ctx.signal, onProgress: (p) => evalProgress.set(ctx.cellId, p) },
+      );
+    } catch (e) {
+      if (ctx.signal.aborted || (e as Error).name === 'AbortError')
+        throw new Error('Cancelled: the evaluation was stopped');
+      throw e;
+    } finally {
+      evalProgress.clear(ctx.cellId);
+    }
     return {
       meta: {
         runId: run.id,

@@ -104,6 +104,17 @@ export const predictCell: CellKindDef<PredictConfig> = {
           : `Run ${config.runId} is not stored any more (deleted?): choose another run`,
       );
     const table = run.config.input;
+    const base = {
+      runId: run.id,
+      runName: run.name,
+      trainCell: run.cellId,
+      task: run.artifact.task,
+      family: run.artifact.model.family,
+      target: run.artifact.target,
+      modelName: slugName(run.name),
+    };
+    // An uploaded model that no table of the notebook fits (runFromArtifact): records are typed in.
+    if (!table) return { meta: { ...base, rows: 0, missingColumns: [] } };
     if (config.input && table !== config.input)
       throw new Error(`Run "${run.name}" was trained on ${table}, not ${config.input}: choose the run again`);
     const info = await ctx.data.describe(table);
@@ -114,17 +125,11 @@ export const predictCell: CellKindDef<PredictConfig> = {
     const rows = Number(arrowToRows(res.arrow).rows[0]?.[0] ?? 0);
     return {
       meta: {
-        runId: run.id,
-        runName: run.name,
-        trainCell: run.cellId,
+        ...base,
         input: table,
         rows,
-        task: run.artifact.task,
-        family: run.artifact.model.family,
-        target: run.artifact.target,
         /** Input columns the table no longer has ("Fill from row" leaves them as they are). */
         missingColumns: missing,
-        modelName: slugName(run.name),
       },
     };
   },

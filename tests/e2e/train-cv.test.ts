@@ -10,7 +10,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CvRecord } from '../../src/core/ml/cv.ts';
 import type { SearchRecord } from '../../src/core/ml/search.ts';
-import { fmtMetric } from '../../src/ui/train/runs.ts';
+import { fmtMetric, fmtStd } from '../../src/ui/train/runs.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
 
@@ -173,7 +173,7 @@ describe('train cell: k-fold cross-validation and successive halving (headless C
     const row = cell.locator(`[data-testid=run-row][data-run-id="${run.id}"]`);
     await row.waitFor();
     expect(await row.locator('[data-testid=run-valid]').textContent()).toContain(
-      `${fmtMetric(cv.mean.auc)} ± ${fmtMetric(cv.std.auc)}`,
+      `${fmtMetric(cv.mean.auc)} ± ${fmtStd(cv.std.auc)}`,
     );
     await cell.locator('[data-testid=train-result]').scrollIntoViewIfNeeded();
     await cell.locator('[data-testid=train-result]').screenshot({ path: '/tmp/cv-result.png' });

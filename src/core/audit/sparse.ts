@@ -168,6 +168,192 @@ export function topK(
   return { ids: order.map((i) => hi[i]), scores: order.map((i) => hs[i]) };
 }
 
+/**
+ * The k largest `scores[id]` over `ids[0..count)`, best first, skipping the id `exclude`: `topK` without
+ * a callback per id or an array per call (the kNN query's hot loop). Fills `outIds`/`outScores` (length
+ * ≥ k) and returns how many it found. Equal scores come out in an unspecified but deterministic order.
+ */
+export function topKTyped(
+  ids: Int32Array,
+  count: number,
+  scores: Float32Array,
+  k: number,
+  exclude: number,
+  outIds: Int32Array,
+  outScores: Float64Array,
+): number {
+  // Min-heap of size k over (score, id) in outScores/outIds; sorted in place at the end.
+  let n = 0;
+  for (let j = 0; j < count; j++) {
+    const id = ids[j];
+    if (id === exclude) continue;
+    const s = scores[id];
+    if (n < k) {
+      let c = n++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (outScores[p] <= s) break;
+        outScores[c] = outScores[p];
+        outIds[c] = outIds[p];
+        c = p;
+      }
+      outScores[c] = s;
+      outIds[c] = id;
+    } else if (s > outScores[0]) {
+      siftDown(outScores, outIds, n, s, id);
+    }
+  }
+  // Heap sort: repeatedly move the minimum to the end, giving descending order.
+  for (let end = n - 1; end > 0; end--) {
+    const s = outScores[end];
+    const id = outIds[end];
+    outScores[end] = outScores[0];
+    outIds[end] = outIds[0];
+    siftDown(outScores, outIds, end, s, id);
+  }
+  return n;
+}
+
+/** Puts (s, id) at the root of the min-heap of size n and sifts it down. */
+function siftDown(hs: Float64Array, hi: Int32Array, n: number, s: number, id: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const m = r < n && hs[r] < hs[l] ? r : l;
+    if (hs[m] >= s) break;
+    hs[i] = hs[m];
+    hi[i] = hi[m];
+    i = m;
+  }
+  hs[i] = s;
+  hi[i] = id;
+}
+
+/**
+ * Ids of character 3-grams without a string per gram. The tokenizer's alphabet (space, a–z, 0–9) has
+ * 37 symbols, so a 3-gram is a number below 37³ and its id one typed-array read; grams with any other
+ * character (only possible for tokens that did not come from `tokenize`) fall back to a Map by string.
+ * `terms` holds the gram strings in id order (what the indexes serialise).
+ */
+export class GramVocab {
+  private readonly byCode = new Int32Array(GRAM_CODES).fill(-1);
+  private readonly other = new Map<string, number>();
+  /**
+   * `terms` may be shared with other kinds of terms (the kNN index keeps words and grams in one id
+   * space): a new gram's id is `terms.length`, and it is pushed as `prefix + gram`.
+   */
+  constructor(
+    readonly terms: string[] = [],
+    private readonly prefix = '',
+  ) {}
+
+  get size(): number {
+    return this.terms.length;
+  }
+
+  /** Id of the gram with code `code` (see `gramCode`), adding it when `add` is set; -1 when unknown. */
+  idOfCode(code: number, add: boolean): number {
+    let i = this.byCode[code];
+    if (i < 0 && add) {
+      i = this.terms.length;
+      this.byCode[code] = i;
+      this.terms.push(this.prefix + codeToGram(code));
+    }
+    return i;
+  }
+
+  /** Id of the gram string `g` (any characters), adding it when `add` is set; -1 when unknown. */
+  id(g: string, add: boolean): number {
+    const code = g.length === 3 ? gramCode(g, 0) : -1;
+    if (code >= 0) return this.idOfCode(code, add);
+    let i = this.other.get(g);
+    if (i === undefined) {
+      if (!add) return -1;
+      i = this.terms.length;
+      this.other.set(g, i);
+      this.terms.push(this.prefix + g);
+    }
+    return i;
+  }
+
+  /** Registers `g` under `id` when loading a serialised index (`terms` already holds it). */
+  restore(g: string, id: number): void {
+    const code = g.length === 3 ? gramCode(g, 0) : -1;
+    if (code >= 0) this.byCode[code] = id;
+    else this.other.set(g, id);
+  }
+
+  static fromTerms(terms: string[]): GramVocab {
+    const v = new GramVocab(terms);
+    for (let i = 0; i < terms.length; i++) v.restore(terms[i], i);
+    return v;
+  }
+}
+
+export const GRAM_CODES = 37 * 37 * 37;
+
+/** Symbol of a character code in the 3-gram alphabet: space 0, a–z 1–26, 0–9 27–36; -1 otherwise. */
+export function gramSymbol(c: number): number {
+  if (c >= 97 && c <= 122) return c - 96;
+  if (c >= 48 && c <= 57) return c - 21;
+  return c === 32 ? 0 : -1;
+}
+
+const SYMBOL_CHARS = ' abcdefghijklmnopqrstuvwxyz0123456789';
+
+function codeToGram(code: number): string {
+  return (
+    SYMBOL_CHARS[Math.floor(code / 1369)] + SYMBOL_CHARS[Math.floor(code / 37) % 37] + SYMBOL_CHARS[code % 37]
+  );
+}
+
+/** Code of the 3 characters of `s` at `i`, or -1 when one is outside the alphabet. */
+export function gramCode(s: string, i: number): number {
+  const a = gramSymbol(s.charCodeAt(i));
+  const b = gramSymbol(s.charCodeAt(i + 1));
+  const c = gramSymbol(s.charCodeAt(i + 2));
+  return a < 0 || b < 0 || c < 0 ? -1 : a * 1369 + b * 37 + c;
+}
+
+/**
+ * Calls `visit(code, token, start)` for each character 3-gram of `charNgrams(tokens, 3)`, in the same
+ * order, without building the strings: `code` is the gram's code, or -1 when a character is outside the
+ * alphabet, in which case the gram is `padded(token).slice(start, start + 3)` (`gramAt`).
+ */
+export function forEachGram(
+  tokens: readonly string[],
+  visit: (code: number, token: string, start: number) => void,
+): void {
+  for (const t of tokens) {
+    const n = t.length;
+    if (n === 0) {
+      visit(-1, t, 0);
+      continue;
+    }
+    // Padded token ` t `: symbols s0 (space), t[0..n), space.
+    let a = 0;
+    let b = gramSymbol(t.charCodeAt(0));
+    if (n === 1) {
+      visit(b < 0 ? -1 : b * 37, t, 0);
+      continue;
+    }
+    for (let i = 1; i <= n; i++) {
+      const c = i < n ? gramSymbol(t.charCodeAt(i)) : 0;
+      visit(a < 0 || b < 0 || c < 0 ? -1 : a * 1369 + b * 37 + c, t, i - 1);
+      a = b;
+      b = c;
+    }
+  }
+}
+
+/** The padded-token 3-gram `forEachGram` reported at (token, start). */
+export function gramAt(token: string, start: number): string {
+  const p = ` ${token} `;
+  return p.length <= 3 ? p : p.slice(start, start + 3);
+}
+
 /** Base64 of a typed array's bytes (for compact JSON). */
 export function typedToBase64(a: Int32Array | Float32Array): string {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

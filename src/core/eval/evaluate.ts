@@ -9,8 +9,8 @@
 import { type LoadedModel, loadArtifact, type ModelArtifact } from '../ml/artifact.ts';
 import { transform } from '../ml/pipeline/index.ts';
 import type { InputField } from '../ml/pipeline/index.ts';
-import type { SplitSpec } from '../ml/split/index.ts';
-import { splitRows } from '../ml/split/index.ts';
+import type { AnySplitSpec } from '../ml/split/index.ts';
+import { modelParts } from '../ml/split/index.ts';
 import { cellAt, labelOf } from '../ml/split/target.ts';
 import type { ColumnarTable, ColumnValues, Prediction, Task } from '../ml/types.ts';
 import {
@@ -49,8 +49,8 @@ export interface EvaluateArgs {
   /** The training table (at least the target, the artifact's input columns and the split column). */
   table: ColumnarTable;
   artifact: ModelArtifact;
-  /** The run's split spec (as trained). */
-  split: SplitSpec;
+  /** The run's split spec (as trained). K-fold runs have no validation part (the final model saw every non-test row). */
+  split: AnySplitSpec;
   part: EvalPart;
   threshold?: number;
   costs?: CostMatrix;
@@ -216,7 +216,10 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
     durationsMs[k] = Math.round(now - lapT);
     lapT = now;
   };
-  /** Between stages: stop when cancelled, and let the page paint (the evaluation runs on the main thread). */
+  /**
+   * Between stages: yield to the event loop (in the evaluation worker this lets a `cancel` message
+   * in; on a main thread it lets the page paint) and stop when cancelled.
+   */
   const check = async () => {
     await new Promise((r) => setTimeout(r, 0));
     if (args.signal?.aborted) throw new Error('Cancelled');
@@ -235,7 +238,11 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
   for (const f of artifact.inputSchema)
     if (!table.columns[f.name])
       throw new Error(`The model's input column "${f.name}" is not in the table any more.`);
-  const split = splitRows(table, targetCol, args.split, task);
+  if (args.split.kind === 'kfold' && args.part === 'valid')
+    throw new Error(
+      'A cross-validated run has no validation part: its final model was fitted on every non-test row (the fold metrics are in the train cell). Evaluate it on test.',
+    );
+  const split = modelParts(table, targetCol, args.split, task);
   const yAll = targetValues(targetCol, table.rowCount, task, classes);
   const keep = (rows: Uint32Array) => rows.filter((r) => Number.isFinite(yAll[r]));
   const partRows = args.part === 'valid' ? split.valid : split.test;
@@ -244,7 +251,8 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
   if (rows.length === 0)
     throw new Error(
       `The ${args.part === 'valid' ? 'validation' : 'test'} part has no rows with a target (split ${args.split.kind}, ${Math.round(
-        args.split.fractions[args.part] * 100,
+        (args.split.kind === 'kfold' ? (args.split.testFraction ?? 0.2) : args.split.fractions[args.part]) *
+          100,
       )} %).`,
     );
   lap('split');
@@ -298,9 +306,11 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
   args.onStage?.('explaining');
   const ctx = { task, k, model: model.model, X, p, seed };
   const kernel = !model.model.explain;
+  // Worst rows keep their text columns' top terms (the global sample folds per column only).
   const explained = await explainRows(
     ctx,
     worst.map((w) => w.index),
+    { terms: 8 },
   );
   worst.forEach((w, i) => {
     w.explanation = explained[i];

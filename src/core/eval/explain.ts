@@ -4,6 +4,8 @@
  *   for multiclass, the value for regression), from the family's exact `explain` (TreeSHAP for GBDT,
  *   exact for linear) folded from encoded features onto input columns by `FeatureInfo.source`, or
  *   KernelSHAP (./kernelShap.ts) over input-column groups when the family has none (MLP);
+ *   for text columns, optionally also per term (./terms.ts) from the per-encoded-feature values of the
+ *   family's explainer (not from KernelSHAP, whose players are whole columns);
  * - global: mean |contribution| per input column over a sample of rows;
  * - permutation importance: seeded shuffles of one input column across the evaluation rows, the drop
  *   in the metric (mean and spread over the repeats).
@@ -11,6 +13,7 @@
 import { createRng } from '../ml/random.ts';
 import type { FeatureInfo, Matrix, Prediction, Task, TrainedModel } from '../ml/types.ts';
 import { kernelShap } from './kernelShap.ts';
+import { type TextTerms, termContributions } from './terms.ts';
 
 const clip = (p: number) => Math.min(1 - 1e-15, Math.max(1e-15, p));
 
@@ -72,6 +75,13 @@ export interface RowExplanation {
   /** Approximations: error bound per value (KernelSHAP: 95 % half-width, 0 when every coalition was enumerated). */
   errorBound?: number;
   exact: boolean;
+  /**
+   * Text columns split per term (asked with `opts.terms`; only when the family explains per encoded
+   * feature — TreeSHAP, exact linear, the MLP's sampled SHAP — not with the KernelSHAP fallback).
+   * Each column's terms + otherPresent + absent = its entry in `contributions` (the same values summed;
+   * for the MLP each term value carries the same `errorBound`).
+   */
+  terms?: TextTerms[];
 }
 
 function methodOf(family: string): RowExplanation['method'] {
@@ -118,8 +128,16 @@ export function sampleRows(total: number, n: number, seed: number): number[] {
   return idx.slice(0, n).sort((a, b) => a - b);
 }
 
-/** Explain rows (positions in ctx.X). */
-export async function explainRows(ctx: ExplainContext, rows: readonly number[]): Promise<RowExplanation[]> {
+/**
+ * Explain rows (positions in ctx.X). `opts.terms`: also keep, per text column, the top this many
+ * present terms (see `RowExplanation.terms`); default 0 = none.
+ */
+export async function explainRows(
+  ctx: ExplainContext,
+  rows: readonly number[],
+  opts: { terms?: number } = {},
+): Promise<RowExplanation[]> {
+  const wantTerms = (opts.terms ?? 0) > 0 && hasTerms(ctx.X);
   const { model, X, task, k } = ctx;
   const { sources, groups } = groupsBySource(X.features);
   const out: RowExplanation[] = [];
@@ -132,11 +150,16 @@ export async function explainRows(ctx: ExplainContext, rows: readonly number[]):
     let folded: Record<string, number>;
     let errorBound: number | undefined;
     let exact = true;
+    let terms: TextTerms[] | undefined;
     let output = rawOutput(task, ctx.p, r, k, cls);
     if (model.explain) {
       const e = await model.explain(X, r, { classIndex: cls });
       base = e.base;
       folded = foldBySource(X.features, e.values);
+      if (wantTerms)
+        terms = termContributions(X.features, e.values, X.data.subarray(r * X.cols, (r + 1) * X.cols), {
+          top: opts.terms,
+        });
       if (e.errorBound !== undefined) {
         errorBound = e.errorBound;
         exact = false;
@@ -170,9 +193,14 @@ export async function explainRows(ctx: ExplainContext, rows: readonly number[]):
       method,
       ...(errorBound !== undefined ? { errorBound } : {}),
       exact,
+      ...(terms ? { terms } : {}),
     });
   }
   return out;
+}
+
+function hasTerms(X: Matrix): boolean {
+  return X.features.some((f) => f.term !== undefined);
 }
 
 export interface GlobalImportance {

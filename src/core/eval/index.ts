@@ -6,4 +6,5 @@ export * from './kernelShap.ts';
 export * from './metrics.ts';
 export * from './report.ts';
 export * from './slices.ts';
+export * from './terms.ts';
 export * from './trust.ts';

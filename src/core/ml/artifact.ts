@@ -6,9 +6,11 @@
  * The format is documented field by field in docs/model-artifact.md.
  */
 import { z } from 'zod';
+import { type TextTerms, termContributions } from '../eval/terms.ts';
 import { featuresOf, transformRecord } from './pipeline/index.ts';
 import type { FittedPipeline, InputField, ModelKind, RecordWarning, SummaryStats } from './pipeline/index.ts';
 import { modelFamily } from './registry.ts';
+import type { CvRecord } from './cv.ts';
 import type { SearchRecord } from './search.ts';
 import type { Explanation, FeatureInfo, Matrix, Prediction, Task, TrainedModel } from './types.ts';
 
@@ -74,6 +76,8 @@ export interface ModelArtifact {
     classWeight?: { kind: 'balanced'; weights: number[] };
     /** The hyperparameter search that chose this model (TrainSpec.search); absent = none. */
     search?: SearchRecord;
+    /** K-fold training (split kind `kfold`): per-fold metrics (no loss curves), mean ± std, final budget. */
+    cv?: CvRecord;
     /** Wall times of the training stages, ms. */
     durationsMs: Record<string, number>;
     benchtopVersion: string;
@@ -256,11 +260,15 @@ export interface LoadedModel {
   predictRecords(records: Record<string, unknown>[]): Promise<RecordResult[]>;
   /** Predict an already encoded matrix (from `pipeline.transform` with `artifact.model.matrix`). */
   predictMatrix(X: Matrix): Promise<Prediction>;
-  /** Contributions for one record in raw space; undefined when the family has no explain. */
+  /**
+   * Contributions for one record in raw space; undefined when the family has no explain. `terms`
+   * (optional, additive): per text column, its contribution split per term present in the record
+   * (top `opts.terms`, default 10; see src/core/eval/terms.ts); absent when the model has no text column.
+   */
   explainRecord?(
     record: Record<string, unknown>,
-    opts?: { classIndex?: number },
-  ): Promise<Explanation & { features: FeatureInfo[]; warnings: RecordWarning[] }>;
+    opts?: { classIndex?: number; terms?: number },
+  ): Promise<Explanation & { features: FeatureInfo[]; warnings: RecordWarning[]; terms?: TextTerms[] }>;
 }
 
 /** Turn one row of a `Prediction` into labels and probabilities. */
@@ -331,10 +339,14 @@ export async function loadArtifact(json: unknown): Promise<LoadedModel> {
   };
   if (model.explain) {
     const explain = model.explain.bind(model);
+    const hasText = features.some((f) => f.term !== undefined);
     loaded.explainRecord = async (record, opts) => {
       const { X, warnings } = encodeRecords([record]);
-      const e = await explain(X, 0, opts);
-      return { ...e, features, warnings: warnings[0] };
+      const e = await explain(X, 0, opts?.classIndex !== undefined ? { classIndex: opts.classIndex } : {});
+      const out = { ...e, features, warnings: warnings[0] };
+      return hasText
+        ? { ...out, terms: termContributions(features, e.values, X.data, { top: opts?.terms ?? 10 }) }
+        : out;
     };
   }
   return loaded;

@@ -5,17 +5,25 @@
  * companion server.
  */
 import type { LoadedModel, RecordPrediction } from '../../core/ml/artifact.ts';
+import type { TextTerms } from '../../core/eval/terms.ts';
 import type { InputField, RecordWarning } from '../../core/ml/pipeline/index.ts';
 
 export interface WaterfallStep {
-  /** Input column (or `base` / `output`). */
+  /** Input column (or `base` / `output`; for a `term` step: `column: 'term'`). */
   label: string;
   /** Signed contribution (for `base` / `output`: the value itself). */
   value: number;
   /** Running total before and after this step. */
   start: number;
   end: number;
-  kind: 'base' | 'up' | 'down' | 'output';
+  /**
+   * `term`: one part of the text column just above it (a present term, or the other / absent terms);
+   * term steps split that column's bar (they run from its start to its end) and do not add to the total.
+   */
+  kind: 'base' | 'up' | 'down' | 'output' | 'term';
+  /** `term` steps: the text column they belong to, and the term (absent for the remainder rows). */
+  column?: string;
+  term?: string;
 }
 
 export interface Waterfall {
@@ -25,6 +33,8 @@ export interface Waterfall {
   base: number;
   /** Per input column, largest |value| first. */
   contributions: { feature: string; value: number }[];
+  /** Text columns split per term (src/core/eval/terms.ts); absent when the model has no text column. */
+  terms?: TextTerms[];
   /** base + Σ contributions. */
   output: number;
   steps: WaterfallStep[];
@@ -120,17 +130,30 @@ export function foldOntoInputs(
   return out;
 }
 
+/** Quote a term for a label: `'space'` (char n-grams show their padding as `·`). */
+export const quoteTerm = (t: string): string =>
+  `'${t.replace(/ /g, (_m, i: number, all: string) => (i === 0 || i === all.length - 1 ? '·' : ' '))}'`;
+
+/**
+ * Waterfall steps: base → each input column (largest |value| first) → output. A text column with
+ * `terms` is followed by up to `termsShown` steps for its largest present terms, then one for the other
+ * present terms and one for the terms not in the text (each when not zero), all within that column's
+ * bar: they start where the column starts and end where it ends.
+ */
 export function waterfallOf(
   base: number,
   folded: Map<string, number>,
   space: Waterfall['space'],
   cls?: string,
+  terms?: TextTerms[],
+  termsShown = 5,
 ): Waterfall {
   const contributions = [...folded]
     .map(([feature, value]) => ({ feature, value }))
     .sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.feature.localeCompare(b.feature));
   const steps: WaterfallStep[] = [{ label: 'base', value: base, start: 0, end: base, kind: 'base' }];
   let acc = base;
+  const byColumn = new Map((terms ?? []).map((t) => [t.column, t]));
   for (const c of contributions) {
     steps.push({
       label: c.feature,
@@ -139,10 +162,54 @@ export function waterfallOf(
       end: acc + c.value,
       kind: c.value >= 0 ? 'up' : 'down',
     });
+    const t = byColumn.get(c.feature);
+    if (t) {
+      let sub = acc;
+      const shown = t.terms.slice(0, termsShown);
+      for (const term of shown) {
+        steps.push({
+          label: `${c.feature}: ${quoteTerm(term.term)}`,
+          value: term.value,
+          start: sub,
+          end: sub + term.value,
+          kind: 'term',
+          column: c.feature,
+          term: term.term,
+        });
+        sub += term.value;
+      }
+      // The rest, so the term rows end where the column's bar ends: the present terms not shown, then
+      // the vocabulary terms the text does not contain (their absence counts too).
+      const hidden = t.present - shown.length;
+      const rest = [
+        [hidden > 0 ? `${hidden} more term${hidden > 1 ? 's' : ''}` : '', c.value - (sub - acc) - t.absent],
+        ['terms not in the text', t.absent],
+      ] as const;
+      for (const [what, value] of rest) {
+        if (!what || Math.abs(value) <= 1e-12 * Math.max(1, Math.abs(c.value))) continue;
+        steps.push({
+          label: `${c.feature}: ${what}`,
+          value,
+          start: sub,
+          end: sub + value,
+          kind: 'term',
+          column: c.feature,
+        });
+        sub += value;
+      }
+    }
     acc += c.value;
   }
   steps.push({ label: 'output', value: acc, start: 0, end: acc, kind: 'output' });
-  return { space, ...(cls !== undefined ? { class: cls } : {}), base, contributions, output: acc, steps };
+  return {
+    space,
+    ...(cls !== undefined ? { class: cls } : {}),
+    base,
+    contributions,
+    ...(terms?.length ? { terms } : {}),
+    output: acc,
+    steps,
+  };
 }
 
 /** Predict and explain one record with a loaded model (the same calls the server makes). */
@@ -155,7 +222,7 @@ export async function predictOne(model: LoadedModel, record: Record<string, unkn
       a.task === 'multiclass' && r.prediction.label !== undefined
         ? (a.classes ?? []).indexOf(r.prediction.label)
         : 0;
-    const e = await model.explainRecord(record, { classIndex: Math.max(0, classIndex) });
+    const e = await model.explainRecord(record, { classIndex: Math.max(0, classIndex), terms: 10 });
     const folded = foldOntoInputs(
       e.values,
       e.features.map((f) => f.source),
@@ -167,6 +234,7 @@ export async function predictOne(model: LoadedModel, record: Record<string, unkn
       folded,
       space,
       a.task === 'multiclass' ? r.prediction.label : undefined,
+      e.terms,
     );
   }
   return out;

@@ -27,6 +27,15 @@ export function fmtMetric(x: number | undefined): string {
   return x.toFixed(a >= 100 ? 1 : 4);
 }
 
+/**
+ * A spread (CV std) shown next to a metric: same fixed decimals as `fmtMetric` gives the mean, so
+ * "0.7813 ± 0.0010" reads as one number and its uncertainty (not "± 9.862e-4").
+ */
+export function fmtStd(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  return Math.abs(x) >= 1e5 ? x.toExponential(3) : x.toFixed(Math.abs(x) >= 100 ? 1 : 4);
+}
+
 export function metricNames(runs: readonly { metrics: RunRecord['metrics'] }[]): string[] {
   const all = new Set<string>();
   for (const r of runs)

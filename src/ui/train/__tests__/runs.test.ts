@@ -105,3 +105,16 @@ describe('runsCsv', () => {
     expect(text).toContain(',plain,');
   });
 });
+
+describe('fmtStd', () => {
+  it('shows a CV spread with the mean’s fixed decimals, not in exponent form', async () => {
+    const { fmtMetric, fmtStd } = await import('../runs.ts');
+    expect(fmtStd(9.862e-4)).toBe('0.0010');
+    expect(fmtStd(0.02064)).toBe('0.0206');
+    expect(fmtStd(0)).toBe('0.0000');
+    expect(fmtStd(123.456)).toBe('123.5');
+    expect(fmtStd(undefined)).toBe('—');
+    // The mean keeps its own format: both read as "0.7813 ± 0.0010".
+    expect(`${fmtMetric(0.78131)} ± ${fmtStd(9.862e-4)}`).toBe('0.7813 ± 0.0010');
+  });
+});
