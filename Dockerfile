@@ -6,6 +6,12 @@
 # Stage 1 builds the browser app (vite) with every dependency; stage 2 installs the runtime ones only.
 # The server runs its TypeScript sources with tsx (a runtime dependency), and shares src/core/ml with the
 # browser, so src/ and package.json are copied as sources.
+#
+# No Docker daemon was available where this was written, so the image itself has not been built.
+# server/__tests__/runtimeDeps.test.ts checks (in npm test) that everything the server imports at run
+# time is a builtin or a "dependencies" package, i.e. present after `npm ci --omit=dev`; and the runtime
+# stage's steps were replayed by hand outside Docker (npm ci --omit=dev, copy dist/ server/ src/,
+# start as an unprivileged user, deploy and /predict the demo model).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
