@@ -1,14 +1,17 @@
 /**
  * The training worker in real headless Chromium (Vite dev server, harness page
  * tests/e2e/harness/train-harness.html): automatic backend choice on a machine whose only WebGPU
- * adapter is SwiftShader (→ wasm, saying why), a small logistic model trained on webgpu, wasm and cpu
- * (one fresh worker each) giving the same predictions, and cancel stopping a training within a second.
+ * adapter is SwiftShader (→ wasm, saying why), a small logistic model trained on webgpu, webgl, wasm and
+ * cpu and a small MLP (dropout on) on webgl, wasm and cpu (one fresh worker each) giving the same
+ * predictions within 1e-4 (webgl only where WebGL2 renders to float32 textures), and cancel stopping a
+ * training within a second.
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../tools/chromium.ts';
+import type { Backend, TrainRequest } from '../../workers/train.api.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -71,50 +74,102 @@ describe('training worker', () => {
     await expect(page.evaluate(() => window.trainHarness!.init('auto', 'cpu'))).rejects.toThrow(/new worker/);
   });
 
-  it('a logistic model trained on webgpu, wasm and cpu predicts the same', async () => {
-    const out: Record<string, { p: number[]; auc: number; ms: number; backend: string }> = {};
-    for (const b of ['webgpu', 'wasm', 'cpu'] as const) {
-      const r = await page.evaluate(async (b) => {
+  /**
+   * One fresh worker per backend, the same seeded request, then the artifact's predictions for 50
+   * records (the harness's first rows) and the last epoch's train loss.
+   */
+  const trainOn = async (b: Backend, rows: number, extra?: Partial<TrainRequest>) => {
+    const r = await page.evaluate(
+      async ([b, rows, extra]) => {
         const h = window.trainHarness!;
         h.create(b);
         const info = await h.init(b, b);
-        const { result, predictions, ms } = await h.train(b, `run-${b}`, 400);
-        const progress = h.progress(`run-${b}`).length;
+        const { result, predictions, ms } = await h.train(b, `run-${b}-${rows}`, rows, extra);
+        const progress = h.progress(`run-${b}-${rows}`);
         h.terminate(b);
         return {
           info,
           backend: result.backend,
           recorded: result.artifact.provenance.backend,
-          progress,
+          progress: progress.length,
+          trainLoss: progress.at(-1)?.trainLoss,
           auc: result.artifact.metrics.test.auc,
           p: predictions.map((x) => x.prediction.output[0]),
           ms,
         };
-      }, b);
-      console.log(
-        `${b}: trained in ${Math.round(r.ms)} ms, test AUC ${r.auc.toFixed(4)}, ${r.progress} progress events`,
-      );
-      expect(r.info.backend).toBe(b);
-      expect(r.backend).toBe(b);
-      expect(r.recorded).toBe(b);
-      expect(r.progress).toBeGreaterThan(0);
-      expect(r.auc).toBeGreaterThan(0.8);
-      out[b] = { p: r.p, auc: r.auc, ms: r.ms, backend: r.backend };
-    }
-    let maxDiff = 0;
-    for (let i = 0; i < out.cpu.p.length; i++) {
-      maxDiff = Math.max(
-        maxDiff,
-        Math.abs(out.webgpu.p[i] - out.cpu.p[i]),
-        Math.abs(out.wasm.p[i] - out.cpu.p[i]),
-      );
-    }
-    const d = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
-    console.log(
-      `largest prediction difference across backends: ${maxDiff.toExponential(2)} (webgpu−cpu ${d(out.webgpu.p, out.cpu.p).toExponential(2)}, wasm−cpu ${d(out.wasm.p, out.cpu.p).toExponential(2)})`,
+      },
+      [b, rows, extra ?? {}] as const,
     );
-    expect(out.cpu.p.length).toBe(50);
-    expect(maxDiff).toBeLessThan(1e-4);
+    console.log(
+      `${b}: trained in ${Math.round(r.ms)} ms, test AUC ${r.auc.toFixed(4)}, ${r.progress} progress events`,
+    );
+    expect(r.info.backend).toBe(b);
+    expect(r.backend).toBe(b);
+    expect(r.recorded).toBe(b);
+    expect(r.progress).toBeGreaterThan(0);
+    expect(r.auc).toBeGreaterThan(0.8);
+    expect(r.p).toHaveLength(50);
+    return r;
+  };
+  /** Largest |prediction − cpu's| per backend (and of the last train loss). */
+  const diffsFromCpu = (out: Record<string, { p: number[]; trainLoss?: number }>) => {
+    const d: Record<string, { p: number; loss: number }> = {};
+    for (const [b, r] of Object.entries(out)) {
+      if (b === 'cpu') continue;
+      d[b] = {
+        p: Math.max(...r.p.map((v, i) => Math.abs(v - out.cpu.p[i]))),
+        loss: Math.abs((r.trainLoss ?? Number.NaN) - (out.cpu.trainLoss ?? Number.NaN)),
+      };
+    }
+    return d;
+  };
+  /**
+   * WebGL2 with float32 render targets, as the worker would get it (TF.js's webgl backend needs both to
+   * train in float32). Headless Chromium has it (SwiftShader); where it does not, webgl is left out.
+   */
+  const webglOk = () =>
+    page.evaluate(() => {
+      const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+      return gl !== null && gl.getExtension('EXT_color_buffer_float') !== null;
+    });
+
+  it('a logistic model trained on webgpu, webgl, wasm and cpu predicts the same', async () => {
+    const backends: Backend[] = ['webgpu', 'wasm', 'cpu'];
+    if (await webglOk()) backends.unshift('webgl');
+    else console.log('webgl left out: no WebGL2 with EXT_color_buffer_float here');
+    const out: Record<string, { p: number[]; trainLoss?: number }> = {};
+    for (const b of backends) out[b] = await trainOn(b, 400);
+    const d = diffsFromCpu(out);
+    console.log(
+      `logistic, largest prediction difference from cpu: ${Object.entries(d)
+        .map(([b, x]) => `${b} ${x.p.toExponential(2)}`)
+        .join(', ')}`,
+    );
+    for (const x of Object.values(d)) expect(x.p).toBeLessThan(1e-4);
+  });
+
+  // The MLP goes through more TF.js kernels (matMul, relu, dropout, Adam): webgl used to land ~1e-2 away
+  // because TF.js's default Adam ε is 1e-4 there (see ADAM_EPSILON in src/core/ml/families/linear.ts).
+  it('an MLP (dropout on) trained on webgl, wasm and cpu predicts the same', async () => {
+    const backends: Backend[] = ['wasm', 'cpu'];
+    if (await webglOk()) backends.unshift('webgl');
+    else console.log('webgl left out: no WebGL2 with EXT_color_buffer_float here');
+    const extra: Partial<TrainRequest> = {
+      family: 'mlp',
+      params: { hiddenLayers: [32, 32], dropout: 0.2, epochs: 4, batchSize: 64, explainBackground: 0 },
+    };
+    const out: Record<string, { p: number[]; trainLoss?: number }> = {};
+    for (const b of backends) out[b] = await trainOn(b, 1500, extra);
+    const d = diffsFromCpu(out);
+    console.log(
+      `MLP, largest difference from cpu (predictions / last train loss): ${Object.entries(d)
+        .map(([b, x]) => `${b} ${x.p.toExponential(2)} / ${x.loss.toExponential(2)}`)
+        .join(', ')}`,
+    );
+    for (const x of Object.values(d)) {
+      expect(x.p).toBeLessThan(1e-4);
+      expect(x.loss).toBeLessThan(1e-4);
+    }
   });
 
   it('cancel stops a training within a second', async () => {

@@ -273,6 +273,15 @@ function buildLinear(
 
 type Tf = typeof TfNs;
 
+/**
+ * Adam's ε, given explicitly (with TF.js's default β1 = 0.9, β2 = 0.999). Left out, TF.js takes
+ * `backend.epsilon()`: 1e-7 on cpu, wasm and webgpu, but 1e-4 on webgl even with float32 textures,
+ * because the webgl backend's `floatPrecision()` answers 16 whenever WEBGL_RENDER_FLOAT32_ENABLED is
+ * true (tensorflow/tfjs#6980, unfixed in 4.22). That alone put webgl ~1e-2 away from the other
+ * backends after a few epochs; with one ε for all, they agree within 1e-4.
+ */
+export const ADAM_EPSILON = 1e-7;
+
 export const linearFamily: ModelFamily<LinearParams, LinearState> = {
   id: 'linear',
   title: 'Linear / logistic regression (L2)',
@@ -348,7 +357,7 @@ export const linearFamily: ModelFamily<LinearParams, LinearState> = {
     const va = ctx.valid && ctx.valid.X.rows > 0 ? dataTensors(ctx.valid) : undefined;
     const W = tf.tidy(() => tf.variable(tf.zeros([d, k]), true));
     const b = tf.tidy(() => tf.variable(tf.tensor1d(initBias), true));
-    const optimizer = tf.train.adam(p.learningRate);
+    const optimizer = tf.train.adam(p.learningRate, 0.9, 0.999, ADAM_EPSILON);
     // Mean per-row loss (weighted), unpenalised.
     const dataLoss = (t: { x: TfNs.Tensor2D; y: TfNs.Tensor; w: TfNs.Tensor }) => {
       const z = tf.add(tf.matMul(t.x, W), b);

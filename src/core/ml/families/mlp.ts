@@ -28,6 +28,7 @@ import type {
   TrainedModel,
 } from '../types.ts';
 import {
+  ADAM_EPSILON,
   abortError,
   type DesignSpec,
   designMoments,
@@ -397,7 +398,8 @@ export const mlpFamily: ModelFamily<MlpParams, MlpState> = {
     };
     const tr = tensors(train);
     const va = ctx.valid && ctx.valid.X.rows > 0 ? tensors(ctx.valid) : undefined;
-    const optimizer = tf.train.adam(p.learningRate);
+    // ε explicit: TF.js's default differs on webgl (see ADAM_EPSILON).
+    const optimizer = tf.train.adam(p.learningRate, 0.9, 0.999, ADAM_EPSILON);
     const vars = model.trainableWeights.map((w) => w.read() as TfNs.Variable);
     const kernels = vars.filter((v) => v.shape.length === 2);
     const rng = createRng(ctx.seed);
