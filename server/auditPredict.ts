@@ -21,6 +21,8 @@ import {
   MAX_TITLE,
 } from '../src/core/audit/artifact.ts';
 import { type FieldProblem, HttpError } from './errors.ts';
+import { errorResponses, oneOrBatchBody, resultOrBatchResponse } from './openapiParts.ts';
+import { describe } from './validate.ts';
 
 /**
  * Rows per batch request. Lower than the tabular limit: one audit row costs ~1 ms of CPU at tens of
@@ -132,15 +134,6 @@ export function auditDetails(m: DeployedAuditModel) {
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string')
-    return v.length > 40 ? `a string of ${v.length} characters` : `the string ${JSON.stringify(v)}`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
 
 const expected = (what: string) => (iss: { input?: unknown }) =>
   iss.input === undefined ? 'required' : `expected ${what}, got ${describe(iss.input)}`;
@@ -364,65 +357,25 @@ export function auditOpenApi(m: DeployedAuditModel): { schemas: Record<string, S
   if (!exampleCache.has(m)) {
     exampleCache.set(m, { model: { name: m.name, version: m.version }, ...m.model.predict(m.example) });
   }
-  const rec = { $ref: `#/components/schemas/${m.name}.Record` };
   const operation: Schema = {
     summary: `Audit a title's category with ${m.name}`,
     description: `Label-audit model \`${m.name}\` v${m.version}: one leaf category out of ${a.sites
       .map((s) => `${s.leaves} (site ${JSON.stringify(s.id)})`)
       .join(', ')}, by retrieval and a reranker, with the built-in judge's verdict.`,
     operationId: `predict_${m.name.replace(/-/g, '_')}`,
-    requestBody: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: {
-            oneOf: [
-              rec,
-              {
-                type: 'object',
-                properties: { rows: { type: 'array', items: rec, minItems: 1, maxItems: MAX_AUDIT_BATCH } },
-                required: ['rows'],
-                additionalProperties: false,
-              },
-            ],
-          },
-          examples: {
-            one: {
-              summary:
-                m.exampleSource === 'artifact' ? 'A title from the audit data' : 'A category name as title',
-              value: m.example,
-            },
-            batch: { summary: 'A batch', value: { rows: [m.example, m.example] } },
-          },
-        },
-      },
-    },
+    requestBody: oneOrBatchBody(
+      m.name,
+      MAX_AUDIT_BATCH,
+      m.example,
+      m.exampleSource === 'artifact' ? 'A title from the audit data' : 'A category name as title',
+    ),
     responses: {
-      '200': {
-        description: 'The category per row. A batch answers `{ model, results: [...] }`, in order.',
-        content: {
-          'application/json': {
-            schema: {
-              oneOf: [
-                { $ref: `#/components/schemas/${m.name}.Result` },
-                {
-                  type: 'object',
-                  properties: {
-                    model: { $ref: '#/components/schemas/ModelRef' },
-                    results: { type: 'array', items: { $ref: `#/components/schemas/${m.name}.RowResult` } },
-                  },
-                  required: ['model', 'results'],
-                },
-              ],
-            },
-            example: exampleCache.get(m),
-          },
-        },
-      },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '413': { $ref: '#/components/responses/TooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
+      '200': resultOrBatchResponse(
+        m.name,
+        'The category per row. A batch answers `{ model, results: [...] }`, in order.',
+        exampleCache.get(m),
+      ),
+      ...errorResponses,
     },
   };
   return { schemas, operation };

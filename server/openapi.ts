@@ -7,6 +7,7 @@
  */
 import type { InputField } from '../src/core/ml/pipeline/index.ts';
 import { auditOpenApi } from './auditPredict.ts';
+import { errorResponses, oneOrBatchBody, resultOrBatchResponse } from './openapiParts.ts';
 import type { DeployedModel, ModelStore } from './store/store.ts';
 import { predictRows } from './predict.ts';
 import { DEFAULT_TOP_K } from './routes/models.ts';
@@ -102,67 +103,23 @@ async function responseExample(m: DeployedModel): Promise<unknown> {
   return cachedExamples.get(m);
 }
 
-const errorResponses = {
-  '400': { $ref: '#/components/responses/BadRequest' },
-  '404': { $ref: '#/components/responses/NotFound' },
-  '413': { $ref: '#/components/responses/TooLarge' },
-  '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-};
-
 async function predictOperation(m: DeployedModel, summaryText: string): Promise<Schema> {
-  const rec = { $ref: `#/components/schemas/${m.name}.Record` };
+  const source =
+    m.exampleSource === 'artifact'
+      ? 'from the training data'
+      : 'synthesised from training medians / most frequent levels';
   return {
     summary: summaryText,
     description: `${m.artifact.task} model \`${m.name}\` v${m.version} (${m.artifact.model.family}), target \`${m.artifact.target}\`.`,
     operationId: `predict_${m.name.replace(/-/g, '_')}`,
     parameters: [{ $ref: '#/components/parameters/top_k' }],
-    requestBody: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: {
-            oneOf: [
-              rec,
-              {
-                type: 'object',
-                properties: { rows: { type: 'array', items: rec, minItems: 1, maxItems: MAX_BATCH } },
-                required: ['rows'],
-                additionalProperties: false,
-              },
-            ],
-          },
-          examples: {
-            one: {
-              summary: `One record (${m.exampleSource === 'artifact' ? 'from the training data' : 'synthesised from training medians / most frequent levels'})`,
-              value: m.example,
-            },
-            batch: { summary: 'A batch', value: { rows: [m.example, m.example] } },
-          },
-        },
-      },
-    },
+    requestBody: oneOrBatchBody(m.name, MAX_BATCH, m.example, `One record (${source})`),
     responses: {
-      '200': {
-        description: 'Prediction(s). A batch answers `{ model, results: [...] }`, one per row, in order.',
-        content: {
-          'application/json': {
-            schema: {
-              oneOf: [
-                { $ref: `#/components/schemas/${m.name}.Result` },
-                {
-                  type: 'object',
-                  properties: {
-                    model: { $ref: '#/components/schemas/ModelRef' },
-                    results: { type: 'array', items: { $ref: `#/components/schemas/${m.name}.RowResult` } },
-                  },
-                  required: ['model', 'results'],
-                },
-              ],
-            },
-            example: await responseExample(m),
-          },
-        },
-      },
+      '200': resultOrBatchResponse(
+        m.name,
+        'Prediction(s). A batch answers `{ model, results: [...] }`, one per row, in order.',
+        await responseExample(m),
+      ),
       ...errorResponses,
     },
   };

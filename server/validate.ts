@@ -28,7 +28,8 @@ const required = (what: string) => (iss: { input?: unknown }) =>
       ? `null is not allowed (never missing in training); expected ${what}`
       : `expected ${what}, got ${describe(iss.input)}`;
 
-function describe(v: unknown): string {
+/** A client value in an error message: its kind, and the value itself when short. */
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string')
