@@ -15,7 +15,7 @@ import {
 import { type CategoryRow, categoriesBySite } from '../src/core/audit/categories.ts';
 import { CategoryIndex } from '../src/core/audit/categoryIndex.ts';
 import { BuiltinJudge, llmJudge, RateLimiter } from '../src/core/audit/judge.ts';
-import { KnnIndex, type LabelledDoc } from '../src/core/audit/knnIndex.ts';
+import { KNN_DEFAULTS, KnnIndex, type LabelledDoc } from '../src/core/audit/knnIndex.ts';
 import { sha256Hex } from '../src/core/data/hash.ts';
 import type { AuditPhase, AuditRequest, AuditSummary, IndexInfo, JudgeSummary } from './audit.api.ts';
 import { buildArrowTable, type ColumnValues } from './ingest/arrow.ts';
@@ -36,8 +36,18 @@ export const CATEGORY_INDEX_OPTIONS = {
   words: 'bm25 k1=1.2 b=0.75, name x2 + path',
   chars: 'tfidf 3-grams, name + parent x0.5',
 } as const;
-/** Options of the kNN index over labelled titles (passed to `new KnnIndex`), part of its cache key. */
-export const KNN_OPTIONS = { charWeight: 0.5, maxDfFraction: 0.2 } as const;
+/**
+ * Options of the kNN index over labelled titles (passed to `new KnnIndex`), part of its cache key
+ * (`format` follows the serialised index's version: entries of an older format are never read).
+ * The same as the defaults, which the deployed audit model rebuilds its kNN with.
+ */
+export const KNN_OPTIONS = {
+  format: 2,
+  charWeight: KNN_DEFAULTS.charWeight,
+  maxDfFraction: KNN_DEFAULTS.maxDfFraction,
+  candidatePostings: KNN_DEFAULTS.candidatePostings,
+  rescore: KNN_DEFAULTS.rescore,
+} as const;
 
 /** Output columns, in order (`site` only when the audit has sites, `truth` only with a truth column). */
 export const OUTPUT_COLUMNS = [

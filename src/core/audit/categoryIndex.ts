@@ -3,18 +3,18 @@
  * path, and character 3-gram TF-IDF cosine over the leaf name (and, at half weight, its parent) for fuzzy
  * matches. Postings are CSR typed arrays; only leaves are indexed and returned.
  */
-import { charNgrams, tokenize } from './normalize.ts';
+import { tokenize } from './normalize.ts';
 import {
   Accumulator,
   base64ToFloat32,
   base64ToInt32,
-  buildPostings,
-  countTerms,
   docFreqs,
+  FlatDocs,
+  forEachGram,
+  GramVocab,
+  gramAt,
   type Postings,
-  type TermCounts,
-  toTermCounts,
-  topK,
+  topKTyped,
   typedToBase64,
   Vocab,
 } from './sparse.ts';
@@ -62,7 +62,6 @@ export interface SearchOptions {
 
 const K1 = 1.2;
 const B = 0.75;
-const NGRAM = 3;
 
 interface Serialized {
   version: 1;
@@ -76,6 +75,19 @@ interface Serialized {
   maxDepth: number;
 }
 
+/** `tokenize` of each distinct string once (names and path parts repeat across a category list). */
+class TokenMemo {
+  private readonly m = new Map<string, string[]>();
+  of(s: string): string[] {
+    let t = this.m.get(s);
+    if (!t) {
+      t = tokenize(s);
+      this.m.set(s, t);
+    }
+    return t;
+  }
+}
+
 function encodePostings(p: Postings): [string, string, string] {
   return [typedToBase64(p.offsets), typedToBase64(p.docs), typedToBase64(p.weights)];
 }
@@ -86,7 +98,7 @@ function decodePostings(s: [string, string, string]): Postings {
 export class CategoryIndex {
   readonly leaves: Category[];
   private readonly words: Vocab;
-  private readonly grams: Vocab;
+  private readonly grams: GramVocab;
   private readonly wordIdf: Float32Array;
   private readonly gramIdf: Float32Array;
   /** Postings weights are full BM25 impacts (idf included). */
@@ -94,16 +106,19 @@ export class CategoryIndex {
   /** Postings weights are L2-normalised TF-IDF. */
   private readonly gram: Postings;
   readonly maxDepth: number;
-  private readonly nameTokens: string[][];
-  private readonly pathTokens: string[][];
+  /** Distinct words of each leaf's name and path, made on first use (a query needs tens of leaves). */
+  private readonly nameTokens: Array<string[] | undefined>;
+  private readonly pathTokens: Array<string[] | undefined>;
   private readonly byId = new Map<string, number>();
   private accW: Accumulator;
   private accC: Accumulator;
+  private topIds = new Int32Array(0);
+  private topScores = new Float64Array(0);
 
   private constructor(
     leaves: Category[],
     words: Vocab,
-    grams: Vocab,
+    grams: GramVocab,
     wordIdf: Float32Array,
     gramIdf: Float32Array,
     word: Postings,
@@ -118,8 +133,8 @@ export class CategoryIndex {
     this.word = word;
     this.gram = gram;
     this.maxDepth = maxDepth;
-    this.nameTokens = leaves.map((c) => [...new Set(tokenize(c.name))]);
-    this.pathTokens = leaves.map((c) => [...new Set(c.path.flatMap((p) => tokenize(p)))]);
+    this.nameTokens = new Array(leaves.length);
+    this.pathTokens = new Array(leaves.length);
     leaves.forEach((c, i) => {
       if (!this.byId.has(c.id)) this.byId.set(c.id, i);
     });
@@ -131,37 +146,83 @@ export class CategoryIndex {
     return this.leaves.length;
   }
 
+  private nameWords(i: number): string[] {
+    let t = this.nameTokens[i];
+    if (!t) {
+      t = [...new Set(tokenize(this.leaves[i].name))];
+      this.nameTokens[i] = t;
+    }
+    return t;
+  }
+
+  private pathWords(i: number): string[] {
+    let t = this.pathTokens[i];
+    if (!t) {
+      t = [...new Set(this.leaves[i].path.flatMap((p) => tokenize(p)))];
+      this.pathTokens[i] = t;
+    }
+    return t;
+  }
+
   indexOfId(id: string): number {
     return this.byId.get(id) ?? -1;
   }
 
+  /**
+   * One pass over the leaves into flat (document → term) arrays, then CSR postings. Names and path
+   * parts repeat across a list (every sibling shares the parent path), so each distinct string is
+   * tokenised, and its word and 3-gram ids looked up, once. Term ids are assigned in the same order as
+   * a leaf-by-leaf walk (name, then path; name grams, then parent grams), so the index, its
+   * serialisation and every search result are those of the straightforward construction.
+   */
   static build(categories: readonly Category[]): CategoryIndex {
     const leaves = categories.filter((c) => c.leaf);
-    const words = new Vocab();
-    const grams = new Vocab();
-    const wdocs: TermCounts[] = [];
-    const gdocs: TermCounts[] = [];
-    let maxDepth = 1;
-    for (const c of leaves) {
-      maxDepth = Math.max(maxDepth, c.path.length);
-      const name = tokenize(c.name);
-      const m = countTerms(name, words, true, 2);
-      for (const p of c.path)
-        for (const t of tokenize(p)) m.set(words.id(t, true), (m.get(words.id(t, true)) ?? 0) + 1);
-      wdocs.push(toTermCounts(m));
-      const g = countTerms(charNgrams(name, NGRAM), grams, true);
-      const parent = c.path.length >= 2 ? c.path[c.path.length - 2] : '';
-      if (parent) {
-        for (const t of charNgrams(tokenize(parent), NGRAM)) {
-          const id = grams.id(t, true);
-          g.set(id, (g.get(id) ?? 0) + 0.5);
-        }
-      }
-      gdocs.push(toTermCounts(g));
-    }
     const n = leaves.length;
+    const words = new Vocab();
+    const grams = new GramVocab();
+    const tokens = new TokenMemo();
+    const wordIdsOf = new Map<string, Int32Array>();
+    const gramIdsOf = new Map<string, Int32Array>();
+    const wordsOf = (s: string): Int32Array => {
+      let ids = wordIdsOf.get(s);
+      if (!ids) {
+        const toks = tokens.of(s);
+        ids = new Int32Array(toks.length);
+        for (let i = 0; i < toks.length; i++) ids[i] = words.id(toks[i], true);
+        wordIdsOf.set(s, ids);
+      }
+      return ids;
+    };
+    const gramsOf = (s: string): Int32Array => {
+      let ids = gramIdsOf.get(s);
+      if (!ids) {
+        const out: number[] = [];
+        forEachGram(tokens.of(s), (code, tok, start) => {
+          out.push(code >= 0 ? grams.idOfCode(code, true) : grams.id(gramAt(tok, start), true));
+        });
+        ids = Int32Array.from(out);
+        gramIdsOf.set(s, ids);
+      }
+      return ids;
+    };
+    const wf = new FlatDocs(n);
+    const gf = new FlatDocs(n);
+    let maxDepth = 1;
+    for (let i = 0; i < n; i++) {
+      const c = leaves[i];
+      maxDepth = Math.max(maxDepth, c.path.length);
+      // Words: the leaf name counted twice, plus every word of the path (which ends with the name).
+      wf.addAll(wordsOf(c.name), 2);
+      for (const p of c.path) wf.addAll(wordsOf(p), 1);
+      wf.endDoc();
+      // Grams: the leaf name's, plus the parent's at half weight.
+      gf.addAll(gramsOf(c.name), 1);
+      const parent = c.path.length >= 2 ? c.path[c.path.length - 2] : '';
+      if (parent) gf.addAll(gramsOf(parent), 0.5);
+      gf.endDoc();
+    }
     // BM25 impacts.
-    const word = buildPostings(words.size, wdocs);
+    const word = wf.postings(words.size);
     const wdf = docFreqs(word);
     const wordIdf = new Float32Array(words.size);
     for (let t = 0; t < words.size; t++) wordIdf[t] = Math.log(1 + (n - wdf[t] + 0.5) / (wdf[t] + 0.5));
@@ -169,7 +230,7 @@ export class CategoryIndex {
     let total = 0;
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (const c of wdocs[i].counts) s += c;
+      for (let j = wf.offsets[i]; j < wf.offsets[i + 1]; j++) s += wf.counts[j];
       dl[i] = s;
       total += s;
     }
@@ -181,8 +242,8 @@ export class CategoryIndex {
         word.weights[p] = (wordIdf[t] * (tf * (K1 + 1))) / (tf + K1 * (1 - B + (B * dl[d]) / avgdl));
       }
     }
-    // Character TF-IDF, L2-normalised per document.
-    const gram = buildPostings(grams.size, gdocs);
+    // Character TF-IDF, L2-normalised per document (norms summed in term order, as always).
+    const gram = gf.postings(grams.size);
     const gdf = docFreqs(gram);
     const gramIdf = new Float32Array(grams.size);
     for (let t = 0; t < grams.size; t++) gramIdf[t] = Math.log((n + 1) / (gdf[t] + 1)) + 1;
@@ -213,12 +274,15 @@ export class CategoryIndex {
         const id = this.words.id(t, false);
         if (id >= 0) accW.addTerm(this.word, id, 1);
       }
-      // Query gram vector: (1 + ln tf) · idf, normalised.
+      // Query gram vector: (1 + ln tf) · idf, normalised (grams in first-occurrence order, so the
+      // float sums below are always done in the same order).
       const qg = new Map<number, number>();
-      for (const g of charNgrams(tokens, NGRAM)) {
-        const id = this.grams.id(g, false);
+      let nGrams = 0;
+      forEachGram(tokens, (code, tok, start) => {
+        nGrams++;
+        const id = code >= 0 ? this.grams.idOfCode(code, false) : this.grams.id(gramAt(tok, start), false);
         if (id >= 0) qg.set(id, (qg.get(id) ?? 0) + 1);
-      }
+      });
       let qn = 0;
       for (const [id, tf] of qg) {
         const w = (1 + Math.log(tf)) * this.gramIdf[id];
@@ -226,15 +290,15 @@ export class CategoryIndex {
         qn += w * w;
       }
       // Unknown query grams count in the norm too (a query with many unseen grams is less similar).
-      const unseen = charNgrams(tokens, NGRAM).length - [...qg.values()].length;
+      const unseen = nGrams - qg.size;
       qn += Math.max(0, unseen) * 4;
       qn = Math.sqrt(qn) || 1;
       for (const [id, w] of qg) accC.addTerm(this.gram, id, w / qn);
 
       const sw = accW.scores;
       const sc = accC.scores;
-      const byW = topK(accW.touched, accW.count, (i) => sw[i], pool);
-      const byC = topK(accC.touched, accC.count, (i) => sc[i], pool);
+      const byW = this.top(accW, pool);
+      const byC = this.top(accC, pool);
       const ids = [...new Set([...byW.ids, ...byC.ids])];
       const maxW = byW.scores[0] || 1;
       const qset = new Set(tokens);
@@ -242,8 +306,8 @@ export class CategoryIndex {
       const rankC = new Map(byC.ids.map((d, r) => [d, r]));
       const out: Candidate[] = ids.map((d) => {
         const c = this.leaves[d];
-        const nt = this.nameTokens[d];
-        const pt = this.pathTokens[d];
+        const nt = this.nameWords(d);
+        const pt = this.pathWords(d);
         let no = 0;
         for (const t of nt) if (qset.has(t)) no++;
         let po = 0;
@@ -275,11 +339,21 @@ export class CategoryIndex {
     }
   }
 
+  /** The `pool` best of an accumulator, as `topK` would give them (same order, ties included). */
+  private top(acc: Accumulator, pool: number): { ids: number[]; scores: number[] } {
+    if (this.topIds.length < pool) {
+      this.topIds = new Int32Array(pool);
+      this.topScores = new Float64Array(pool);
+    }
+    const n = topKTyped(acc.touched, acc.count, acc.scores, pool, -1, this.topIds, this.topScores);
+    return { ids: Array.from(this.topIds.subarray(0, n)), scores: Array.from(this.topScores.subarray(0, n)) };
+  }
+
   /** Features of a given leaf for `tokens` (for a candidate that came from elsewhere, e.g. kNN). */
   featuresFor(index: number, tokens: readonly string[], ref: Candidate[]): CandidateFeatures {
     const qset = new Set(tokens);
-    const nt = this.nameTokens[index];
-    const pt = this.pathTokens[index];
+    const nt = this.nameWords(index);
+    const pt = this.pathWords(index);
     let no = 0;
     for (const t of nt) if (qset.has(t)) no++;
     let po = 0;
@@ -344,7 +418,7 @@ export class CategoryIndex {
     return new CategoryIndex(
       leaves,
       Vocab.fromTerms(s.words),
-      Vocab.fromTerms(s.grams),
+      GramVocab.fromTerms(s.grams),
       base64ToFloat32(s.wordIdf),
       base64ToFloat32(s.gramIdf),
       decodePostings(s.word),

@@ -300,14 +300,15 @@ export class KnnIndex {
     let walked = 0;
     let used = 0;
     try {
-      // Phase 1: accumulate the rarest terms while the budget lasts (always at least one term).
+      // Phase 1: accumulate the rarest terms while the budget lasts (and at least until there are
+      // enough candidates to rescore).
       const pDocs = this.postings.docs;
       const pW = this.postings.weights;
       for (; used < order.length; used++) {
         const id = qIds[order[used]];
         const a = offsets[id];
         const b = offsets[id + 1];
-        if (used > 0 && walked + (b - a) > this.budget) break;
+        if (walked + (b - a) > this.budget && nt > nTop) break;
         const w = qW[order[used]];
         for (let p = a; p < b; p++) {
           const d = pDocs[p];

@@ -51,11 +51,13 @@ export function decodeEntities(s: string): string {
 
 /** Entities decoded, lower-cased, accents stripped (NFD, combining marks removed). */
 export function foldText(s: string): string {
-  return decodeEntities(s)
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '');
+  const lower = decodeEntities(s).toLowerCase();
+  // Pure ASCII has nothing to decompose (NFD of ASCII is itself): skip the costly normalize().
+  if (!NON_ASCII.test(lower)) return lower;
+  return lower.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;
 
 export const STOPWORDS: ReadonlySet<string> = new Set(
   (

@@ -1,6 +1,7 @@
 /**
- * Building blocks for the audit indexes: a term vocabulary, a CSR inverted index over typed arrays,
- * a reusable score accumulator and a top-k selector.
+ * Building blocks for the audit indexes: a term vocabulary (and one for character 3-grams keyed by an
+ * integer code), CSR inverted indexes over typed arrays built from flat per-document arrays, a reusable
+ * score accumulator and top-k selectors.
  */
 
 export class Vocab {
@@ -33,31 +34,6 @@ export interface TermCounts {
   counts: Float32Array;
 }
 
-export function countTerms(
-  terms: readonly string[],
-  vocab: Vocab,
-  add: boolean,
-  weight = 1,
-): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const t of terms) {
-    const id = vocab.id(t, add);
-    if (id >= 0) m.set(id, (m.get(id) ?? 0) + weight);
-  }
-  return m;
-}
-
-export function toTermCounts(m: Map<number, number>): TermCounts {
-  const ids = new Int32Array(m.size);
-  const counts = new Float32Array(m.size);
-  let i = 0;
-  for (const [k, v] of m) {
-    ids[i] = k;
-    counts[i++] = v;
-  }
-  return { ids, counts };
-}
-
 /** Postings in CSR form: term t's postings are `docs/weights[offsets[t] .. offsets[t+1])`. */
 export interface Postings {
   offsets: Int32Array;
@@ -83,6 +59,80 @@ export function buildPostings(nTerms: number, docs: readonly TermCounts[]): Post
     }
   }
   return { offsets, docs: pd, weights: pw };
+}
+
+/**
+ * Documents as flat (term, count) arrays, added one after another; `postings` turns them into CSR
+ * postings (the same as `buildPostings` over per-document lists) without an object per document.
+ * A term repeated within a document is summed into one entry.
+ */
+export class FlatDocs {
+  offsets: Int32Array;
+  ids = new Int32Array(1024);
+  counts = new Float32Array(1024);
+  private n = 0;
+  private docs = 0;
+  /** Slot of each term in the current document (valid when `stamp[t] === docs + 1`). */
+  private slot = new Int32Array(1024);
+  private stamp = new Int32Array(1024);
+
+  constructor(nDocs: number) {
+    this.offsets = new Int32Array(nDocs + 1);
+  }
+
+  add(t: number, c: number): void {
+    if (t >= this.stamp.length) {
+      const size = Math.max(t + 1, this.stamp.length * 2);
+      this.stamp = growInt32(this.stamp, size);
+      this.slot = growInt32(this.slot, size);
+    }
+    if (this.stamp[t] === this.docs + 1) {
+      this.counts[this.slot[t]] += c;
+      return;
+    }
+    if (this.n === this.ids.length) {
+      this.ids = growInt32(this.ids, this.n * 2);
+      const counts = new Float32Array(this.n * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.stamp[t] = this.docs + 1;
+    this.slot[t] = this.n;
+    this.ids[this.n] = t;
+    this.counts[this.n++] = c;
+  }
+
+  addAll(ts: Int32Array, c: number): void {
+    for (let i = 0; i < ts.length; i++) this.add(ts[i], c);
+  }
+
+  endDoc(): void {
+    this.offsets[++this.docs] = this.n;
+  }
+
+  /** CSR postings over `nTerms` terms; each term's postings in document order, weights = counts. */
+  postings(nTerms: number): Postings {
+    const offsets = new Int32Array(nTerms + 1);
+    for (let j = 0; j < this.n; j++) offsets[this.ids[j] + 1]++;
+    for (let t = 0; t < nTerms; t++) offsets[t + 1] += offsets[t];
+    const pd = new Int32Array(this.n);
+    const pw = new Float32Array(this.n);
+    const fill = offsets.slice(0, nTerms);
+    for (let d = 0; d < this.docs; d++) {
+      for (let j = this.offsets[d]; j < this.offsets[d + 1]; j++) {
+        const p = fill[this.ids[j]]++;
+        pd[p] = d;
+        pw[p] = this.counts[j];
+      }
+    }
+    return { offsets, docs: pd, weights: pw };
+  }
+}
+
+function growInt32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a.subarray(0, Math.min(a.length, n)));
+  return b;
 }
 
 /** Document frequencies from CSR offsets. */
@@ -171,7 +221,7 @@ export function topK(
 /**
  * The k largest `scores[id]` over `ids[0..count)`, best first, skipping the id `exclude`: `topK` without
  * a callback per id or an array per call (the kNN query's hot loop). Fills `outIds`/`outScores` (length
- * ≥ k) and returns how many it found. Equal scores come out in an unspecified but deterministic order.
+ * ≥ k) and returns how many it found. The same selection and order as `topK`, ties included.
  */
 export function topKTyped(
   ids: Int32Array,
@@ -203,13 +253,18 @@ export function topKTyped(
       siftDown(outScores, outIds, n, s, id);
     }
   }
-  // Heap sort: repeatedly move the minimum to the end, giving descending order.
-  for (let end = n - 1; end > 0; end--) {
-    const s = outScores[end];
-    const id = outIds[end];
-    outScores[end] = outScores[0];
-    outIds[end] = outIds[0];
-    siftDown(outScores, outIds, end, s, id);
+  // Best first; equal scores keep their heap order (a stable sort, as `topK` does: same answers).
+  for (let i = 1; i < n; i++) {
+    const s = outScores[i];
+    const id = outIds[i];
+    let j = i - 1;
+    while (j >= 0 && outScores[j] < s) {
+      outScores[j + 1] = outScores[j];
+      outIds[j + 1] = outIds[j];
+      j--;
+    }
+    outScores[j + 1] = s;
+    outIds[j + 1] = id;
   }
   return n;
 }
@@ -229,6 +284,31 @@ function siftDown(hs: Float64Array, hi: Int32Array, n: number, s: number, id: nu
   }
   hs[i] = s;
   hi[i] = id;
+}
+
+export const GRAM_CODES = 37 * 37 * 37;
+
+/** Symbol of a character code in the 3-gram alphabet: space 0, a–z 1–26, 0–9 27–36; -1 otherwise. */
+export function gramSymbol(c: number): number {
+  if (c >= 97 && c <= 122) return c - 96;
+  if (c >= 48 && c <= 57) return c - 21;
+  return c === 32 ? 0 : -1;
+}
+
+const SYMBOL_CHARS = ' abcdefghijklmnopqrstuvwxyz0123456789';
+
+function codeToGram(code: number): string {
+  return (
+    SYMBOL_CHARS[Math.floor(code / 1369)] + SYMBOL_CHARS[Math.floor(code / 37) % 37] + SYMBOL_CHARS[code % 37]
+  );
+}
+
+/** Code of the 3 characters of `s` at `i`, or -1 when one is outside the alphabet. */
+export function gramCode(s: string, i: number): number {
+  const a = gramSymbol(s.charCodeAt(i));
+  const b = gramSymbol(s.charCodeAt(i + 1));
+  const c = gramSymbol(s.charCodeAt(i + 2));
+  return a < 0 || b < 0 || c < 0 ? -1 : a * 1369 + b * 37 + c;
 }
 
 /**
@@ -290,31 +370,6 @@ export class GramVocab {
     for (let i = 0; i < terms.length; i++) v.restore(terms[i], i);
     return v;
   }
-}
-
-export const GRAM_CODES = 37 * 37 * 37;
-
-/** Symbol of a character code in the 3-gram alphabet: space 0, a–z 1–26, 0–9 27–36; -1 otherwise. */
-export function gramSymbol(c: number): number {
-  if (c >= 97 && c <= 122) return c - 96;
-  if (c >= 48 && c <= 57) return c - 21;
-  return c === 32 ? 0 : -1;
-}
-
-const SYMBOL_CHARS = ' abcdefghijklmnopqrstuvwxyz0123456789';
-
-function codeToGram(code: number): string {
-  return (
-    SYMBOL_CHARS[Math.floor(code / 1369)] + SYMBOL_CHARS[Math.floor(code / 37) % 37] + SYMBOL_CHARS[code % 37]
-  );
-}
-
-/** Code of the 3 characters of `s` at `i`, or -1 when one is outside the alphabet. */
-export function gramCode(s: string, i: number): number {
-  const a = gramSymbol(s.charCodeAt(i));
-  const b = gramSymbol(s.charCodeAt(i + 1));
-  const c = gramSymbol(s.charCodeAt(i + 2));
-  return a < 0 || b < 0 || c < 0 ? -1 : a * 1369 + b * 37 + c;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from './taxonomyData.ts';
 import { charNgrams, decodeEntities, foldText, stem, tokenize } from '../normalize.ts';
 
 describe('normalize', () => {
@@ -25,6 +26,19 @@ describe('normalize', () => {
   it('tokenizes on non-alphanumerics and drops stopwords', () => {
     expect(tokenize('Toys & Games > Dolls, for the Kids!')).toEqual(['toy', 'game', 'doll', 'kid']);
     expect(tokenize('The Cats', { stem: false, stopwords: false })).toEqual(['the', 'cats']);
+  });
+  it('folds ASCII text (its fast path) exactly as the full decompose-and-strip does', () => {
+    const full = (s: string): string =>
+      decodeEntities(s)
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '');
+    const r = rng(2);
+    const chars = 'aZ09 &;#x-éÉüñçß\u0301ﬁ'.split('');
+    const samples = ['', 'Plain ASCII Title 42', 'Caf&eacute; &amp; Cr&#232;me', 'e\u0301', 'ﬁsh'];
+    for (let i = 0; i < 500; i++)
+      samples.push(Array.from({ length: 12 }, () => chars[Math.floor(r() * chars.length)]).join(''));
+    for (const s of samples) expect(foldText(s)).toBe(full(s));
   });
   it('makes padded character n-grams', () => {
     expect(charNgrams(['cat'], 3)).toEqual([' ca', 'cat', 'at ']);
