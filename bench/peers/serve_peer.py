@@ -8,7 +8,15 @@ CSV columns: date_ms, origin, destination, distance, y. Usage: serve_peer.py CSV
 Prints "READY" on stdout once listening.
 """
 import datetime as dt
+import os
 import sys
+
+# One OpenMP/BLAS thread, set before numpy/scikit-learn load. A single-row predict_proba gains nothing
+# from threads, and on a loaded machine OpenMP's spin-waiting workers collapse throughput (measured
+# here: 2 req/s with the default thread count while other processes ran, against ~300 quiet). This is
+# how the peer would be deployed (one thread per uvicorn worker), so it is the fair comparison.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def main() -> int:
