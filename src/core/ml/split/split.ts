@@ -68,9 +68,10 @@ function stratifiedParts(rows: number[], fr: number[], info: TargetInfo, rng: Rn
   const out: Parts = [[], [], []];
   for (const g of strataRows(rows, info)) {
     const [a, b, c] = randomParts(g, fr, rng);
-    out[0].push(...a);
-    out[1].push(...b);
-    out[2].push(...c);
+    // A loop, not push(...a): spreading ~100k rows overflows the call stack (Chromium).
+    for (const r of a) out[0].push(r);
+    for (const r of b) out[1].push(r);
+    for (const r of c) out[2].push(r);
   }
   return out;
 }
@@ -108,7 +109,7 @@ function groupedParts(
     // Nearest rounding: a group goes where its midpoint falls.
     const mid = cum + g.length / 2;
     const p = mid < a ? 0 : mid < a + b ? 1 : 2;
-    out[p].push(...g);
+    for (const r of g) out[p].push(r);
     counts[p]++;
     cum += g.length;
   }
@@ -396,6 +397,6 @@ export function modelParts(
   }
   const cv = kfoldRows(table, target, spec, task);
   const rest: number[] = [];
-  for (const f of cv.folds) rest.push(...f.valid);
+  for (const f of cv.folds) for (const r of f.valid) rest.push(r);
   return { train: toSorted(rest), valid: new Uint32Array(0), test: cv.test };
 }
