@@ -307,7 +307,8 @@ export async function trainModel(
         `Fold ${empty + 1} of ${folds.length} has no rows with a target to ${folds[empty].train.length === 0 ? 'fit on' : 'score on'}: use fewer folds.`,
       );
     const rest: number[] = [];
-    for (const f of folds) rest.push(...f.valid);
+    // A loop, not push(...f.valid): spreading a 100k-row fold overflows the call stack in Chromium.
+    for (const f of folds) for (const r of f.valid) rest.push(r);
     trainRows = Uint32Array.from(rest).sort();
     testRows = keep(cv.test);
     splitSummary = cv.summary;

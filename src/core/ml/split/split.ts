@@ -303,7 +303,7 @@ export function kfoldRows(
     for (const j of order) {
       let best = 0;
       for (let f = 1; f < k; f++) if (foldRows[f].length < foldRows[best].length) best = f;
-      foldRows[best].push(...groups[j]);
+      for (const r of groups[j]) foldRows[best].push(r); // not push(...): one group can be 100k+ rows
     }
   } else {
     if (rest.length < k) throw new Error(`k-fold needs at least k = ${k} rows outside the test part`);
