@@ -64,11 +64,13 @@ export interface EvalApi {
   /**
    * Explain raw records with an artifact's own explainer (`LoadedModel.explainRecord`: TreeSHAP,
    * exact linear, the MLP's sampled SHAP), here in the worker, with the wall time of each record
-   * (after `warmup` untimed ones). Used by the explain bench; rejects when the family cannot explain.
+   * (after `warmup` untimed ones). Used by the explain bench and by the predict panel for MLP models
+   * (whose sampled SHAP takes seconds: off the page's thread); `classIndex` is the explained class
+   * (multiclass; default 0). Rejects when the family cannot explain.
    */
   explainRecords(
     artifact: ModelArtifact,
     records: Record<string, unknown>[],
-    opts?: { terms?: number; warmup?: number },
+    opts?: { terms?: number; warmup?: number; classIndex?: number },
   ): Promise<{ explanations: RecordExplanation[]; msPerRecord: number[]; backend: string }>;
 }

@@ -97,7 +97,10 @@ const api: EvalApi = {
     if (artifact.model.family === 'mlp') await ensureTf();
     const m = await loadArtifact(artifact);
     if (!m.explainRecord) throw new Error(`The ${artifact.model.family} model has no explanation.`);
-    const explain = m.explainRecord.bind(m);
+    const explainRecord = m.explainRecord.bind(m);
+    const classIndex = opts.classIndex;
+    const explain = (rec: Record<string, unknown>, o: { terms?: number }) =>
+      explainRecord(rec, classIndex !== undefined ? { ...o, classIndex } : o);
     const warmup = Math.min(opts.warmup ?? 0, records.length);
     for (let i = 0; i < warmup; i++) await explain(records[i], { terms: opts.terms });
     const explanations: RecordExplanation[] = [];

@@ -249,4 +249,82 @@ describe('predict panel for every task and field type (headless Chromium + compa
       await cell.screenshot({ path: `/tmp/predict-kinds-${task}.png` });
       expect(t.errors).toEqual([]);
     }, 120_000);
+
+  it('MLP: the prediction shows first and the page keeps painting while the worker explains', async () => {
+    const cell = cellOf('prd-reg');
+    const why = cell.locator('[data-testid=predict-why]');
+    await why.waitFor({ timeout: 60_000 });
+    await expect.poll(() => why.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    const text = 'crew storm spaceship city night river planet family secret letter';
+    // In the page: a requestAnimationFrame loop noting the longest gap between frames, and the first
+    // moment the panel shows the edited record's prediction and then its explanation.
+    await page.evaluate((text) => {
+      const w = window as unknown as {
+        __probe: { gap: number; frames: number; pred?: number; expl?: number; stop: boolean };
+      };
+      const probe = { gap: 0, frames: 0, stop: false } as (typeof w)['__probe'];
+      w.__probe = probe;
+      let last = performance.now();
+      const tick = (now: number) => {
+        probe.gap = Math.max(probe.gap, now - last);
+        last = now;
+        probe.frames++;
+        if (!probe.stop) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+      const root = document.querySelector('[data-testid=cell][data-cell-id="prd-reg"]')!;
+      const shows = (sel: string) => {
+        const r = root.querySelector(sel)?.getAttribute('data-record');
+        return r ? (JSON.parse(r) as Record<string, unknown>).script === text : false;
+      };
+      new MutationObserver(() => {
+        const now = performance.now();
+        if (probe.pred === undefined && shows('[data-testid=predict-result]')) probe.pred = now;
+        if (
+          probe.expl === undefined &&
+          shows('[data-testid=predict-why]') &&
+          root.querySelector('[data-testid=predict-why]')?.getAttribute('data-state') === 'done'
+        )
+          probe.expl = now;
+      }).observe(root, { subtree: true, attributes: true, childList: true });
+    }, text);
+    const started = Date.now();
+    await cell.locator('[data-testid=predict-field][data-field=script] textarea').fill(text);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { __probe: { expl?: number } }).__probe.expl), {
+        timeout: 90_000,
+      })
+      .toBeDefined();
+    const probe = await page.evaluate(() => {
+      const p = (
+        window as unknown as {
+          __probe: { gap: number; frames: number; pred?: number; expl?: number; stop: boolean };
+        }
+      ).__probe;
+      p.stop = true;
+      return p;
+    });
+    console.log(
+      `MLP explain: prediction → explanation ${(probe.expl! - probe.pred!).toFixed(0)} ms; ${probe.frames} frames, longest gap ${probe.gap.toFixed(0)} ms; ${Date.now() - started} ms in all`,
+    );
+    expect(probe.pred).toBeDefined();
+    expect(probe.pred!).toBeLessThan(probe.expl!);
+    expect(probe.frames).toBeGreaterThan(2);
+    expect(probe.gap).toBeLessThan(500);
+    // The explanation adds up: base + Σ contributions = the output = the predicted value (float32).
+    const wf = JSON.parse(
+      (await cell.locator('[data-testid=waterfall]').getAttribute('data-waterfall'))!,
+    ) as {
+      base: number;
+      output: number;
+      contributions: { feature: string; value: number }[];
+    };
+    const value = Number(await cell.locator('[data-testid=predict-value]').getAttribute('data-value'));
+    expect(Math.abs(wf.base + wf.contributions.reduce((a, c) => a + c.value, 0) - wf.output)).toBeLessThan(
+      1e-6,
+    );
+    console.log(`MLP explain: output ${wf.output}, predicted ${value}`);
+    await cell.screenshot({ path: '/tmp/predict-kinds-explained.png' });
+    expect(t.errors).toEqual([]);
+  }, 120_000);
 });

@@ -7,7 +7,8 @@
  * evaluations get one worker each, so cancelling one does not stop another.
  */
 import * as Comlink from 'comlink';
-import type { EvalApi, EvalProgress, EvalRequest } from '../../../workers/eval.api.ts';
+import type { EvalApi, EvalProgress, EvalRequest, RecordExplanation } from '../../../workers/eval.api.ts';
+import type { ModelArtifact } from '../ml/artifact.ts';
 import type { Evaluation } from './evaluate.ts';
 
 export interface EvalWorker {
@@ -91,6 +92,49 @@ export async function evaluateInWorker(
     if (!signal?.aborted && !broken && !idle) idle = w;
     else if (!signal?.aborted) w.terminate();
     throw e;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The predict panel's explainer: one worker kept for explaining single records (apart from the
+ * evaluation workers, so an explanation never waits behind an evaluation). An MLP's sampled SHAP is
+ * synchronous TF.js work in the worker, so `signal` (a newer edit) terminates the worker: the stale
+ * explanation stops at once and the next one starts on a fresh worker.
+ */
+let explainer: EvalWorker | undefined;
+
+/** Explain one raw record with the artifact's own explainer, in a worker; `AbortError` on `signal`. */
+export async function explainInWorker(
+  artifact: ModelArtifact,
+  record: Record<string, unknown>,
+  opts: { classIndex?: number; terms?: number; signal?: AbortSignal } = {},
+): Promise<RecordExplanation> {
+  const { signal, ...rest } = opts;
+  if (signal?.aborted) throw abortError();
+  if (explainer?.isBroken()) {
+    explainer.terminate();
+    explainer = undefined;
+  }
+  explainer ??= createEvalWorker();
+  const w = explainer;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      if (explainer === w) explainer = undefined;
+      w.terminate();
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const { explanations } = await Promise.race([
+      w.api.explainRecords(artifact, [record], rest),
+      aborted,
+      w.failed,
+    ]);
+    return explanations[0];
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   }

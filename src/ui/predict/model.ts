@@ -4,7 +4,8 @@
  * (base → each input's contribution → output, in raw-output space) and the `curl` command for the
  * companion server.
  */
-import type { LoadedModel, RecordPrediction } from '../../core/ml/artifact.ts';
+import type { RecordExplanation } from '../../../workers/eval.api.ts';
+import type { LoadedModel, ModelArtifact, RecordPrediction } from '../../core/ml/artifact.ts';
 import type { TextTerms } from '../../core/eval/terms.ts';
 import type { InputField, RecordWarning } from '../../core/ml/pipeline/index.ts';
 
@@ -212,32 +213,72 @@ export function waterfallOf(
   };
 }
 
-/** Predict and explain one record with a loaded model (the same calls the server makes). */
-export async function predictOne(model: LoadedModel, record: Record<string, unknown>): Promise<PanelResult> {
+/** Predict one record with a loaded model (the same call the server makes); no explanation. */
+export async function predictRecord(
+  model: LoadedModel,
+  record: Record<string, unknown>,
+): Promise<PanelResult> {
   const [r] = await model.predictRecords([record]);
+  return { prediction: r.prediction, warnings: r.warnings };
+}
+
+/**
+ * Explains one record elsewhere (the evaluation worker: src/core/eval/evalClient.ts `explainInWorker`),
+ * answering contributions already folded onto input columns.
+ */
+export type RecordExplainer = (
+  artifact: ModelArtifact,
+  record: Record<string, unknown>,
+  opts: { classIndex: number; terms: number },
+) => Promise<RecordExplanation>;
+
+/**
+ * The waterfall of one predicted record, or undefined when the family has no explanation. With
+ * `explainer` the explanation is computed there (the panel does so for MLPs, whose sampled SHAP takes
+ * seconds); else here with `model.explainRecord`. Both fold the same per-feature values in the same order.
+ */
+export async function explainOne(
+  model: LoadedModel,
+  record: Record<string, unknown>,
+  prediction: RecordPrediction,
+  explainer?: RecordExplainer,
+): Promise<Waterfall | undefined> {
+  if (!model.explainRecord) return undefined;
   const a = model.artifact;
-  const out: PanelResult = { prediction: r.prediction, warnings: r.warnings };
-  if (model.explainRecord) {
-    const classIndex =
-      a.task === 'multiclass' && r.prediction.label !== undefined
-        ? (a.classes ?? []).indexOf(r.prediction.label)
-        : 0;
-    const e = await model.explainRecord(record, { classIndex: Math.max(0, classIndex), terms: 10 });
-    const folded = foldOntoInputs(
+  const classIndex = Math.max(
+    0,
+    a.task === 'multiclass' && prediction.label !== undefined
+      ? (a.classes ?? []).indexOf(prediction.label)
+      : 0,
+  );
+  const inputs = a.inputSchema.map((f) => f.name);
+  let base: number;
+  let folded: Map<string, number>;
+  let terms: TextTerms[] | undefined;
+  if (explainer) {
+    const e = await explainer(a, record, { classIndex, terms: 10 });
+    base = e.base;
+    folded = new Map(inputs.map((n) => [n, e.contributions[n] ?? 0]));
+    terms = e.terms;
+  } else {
+    const e = await model.explainRecord(record, { classIndex, terms: 10 });
+    base = e.base;
+    folded = foldOntoInputs(
       e.values,
       e.features.map((f) => f.source),
-      a.inputSchema.map((f) => f.name),
+      inputs,
     );
-    const space = a.task === 'binary' ? 'log-odds' : a.task === 'multiclass' ? 'margin' : 'value';
-    out.waterfall = waterfallOf(
-      e.base,
-      folded,
-      space,
-      a.task === 'multiclass' ? r.prediction.label : undefined,
-      e.terms,
-    );
+    terms = e.terms;
   }
-  return out;
+  const space = a.task === 'binary' ? 'log-odds' : a.task === 'multiclass' ? 'margin' : 'value';
+  return waterfallOf(base, folded, space, a.task === 'multiclass' ? prediction.label : undefined, terms);
+}
+
+/** Predict and explain one record with a loaded model, both here (the same calls the server makes). */
+export async function predictOne(model: LoadedModel, record: Record<string, unknown>): Promise<PanelResult> {
+  const out = await predictRecord(model, record);
+  const waterfall = await explainOne(model, record, out.prediction);
+  return waterfall ? { ...out, waterfall } : out;
 }
 
 /** Quote for a POSIX shell: '…' with embedded ' as '\''. */
