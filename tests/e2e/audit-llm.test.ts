@@ -138,9 +138,11 @@ describe('audit cell with a language-model judge (headless Chromium)', () => {
     );
     if (SHOTS) await cell.screenshot({ path: join(SHOTS, 'audit-llm-consent.png') });
     await cell.locator('[data-testid=audit-llm-allow]').click();
+    // Wait for the re-run the click starts to finish: the cell is already in 'error' (needs-consent)
+    // before the click lands, so "ok or error" alone can return at once (a race seen in CI).
     await page.waitForFunction(() => {
       const a = window.benchtop!.states().a;
-      return a?.status === 'ok' || a?.status === 'error';
+      return a?.status === 'ok' || (a?.status === 'error' && a.errorCode !== 'needs-consent');
     });
     await settle(page);
     const states = await page.evaluate(() => window.benchtop!.states());
