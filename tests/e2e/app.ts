@@ -67,4 +67,20 @@ export async function settle(page: Page, timeout = 120_000): Promise<void> {
   );
 }
 
+/**
+ * Hand the page the bytes of files a notebook references (what a user does by dropping them back in):
+ * `files` maps file name → base64 bytes. The app checks each against the notebook's size and SHA-256.
+ */
+export async function provideFiles(page: Page, files: Record<string, string>): Promise<void> {
+  for (const [name, b64] of Object.entries(files))
+    await page.evaluate(
+      ([n, b]) =>
+        window.benchtop!.provideFile(
+          n,
+          Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
+        ),
+      [name, b64] as const,
+    );
+}
+
 export const OLIST_DIR = '../shared/data/olist';

@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditMeta } from '../../src/cells/audit.ts';
-import { type E2E, openApp, settle, startE2E } from './app.ts';
+import { type E2E, openApp, provideFiles, settle, startE2E } from './app.ts';
 import { auditNotebook, fileRef, writeAuditInputs } from './auditData.ts';
 
 const SHOTS = process.env.AUDIT_SHOTS;
@@ -74,19 +74,7 @@ describe('audit cell index cache (headless Chromium)', () => {
     const t = await openApp(e2e);
     const { page } = t;
     await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
-    for (const [name, b64] of [
-      ['items.csv', items.b64],
-      ['categories.csv', categories.b64],
-    ] as const) {
-      await page.evaluate(
-        ([n, b]) =>
-          window.benchtop!.provideFile(
-            n,
-            Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
-          ),
-        [name, b64] as const,
-      );
-    }
+    await provideFiles(page, { 'items.csv': items.b64, 'categories.csv': categories.b64 });
     await page.evaluate(() => window.benchtop!.runAll());
     await settle(page, 170_000);
     const first = await metaOf(page);

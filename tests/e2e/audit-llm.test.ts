@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditMeta } from '../../src/cells/audit.ts';
-import { type E2E, openApp, settle, startE2E } from './app.ts';
+import { type E2E, openApp, provideFiles, settle, startE2E } from './app.ts';
 import { auditNotebook, fileRef } from './auditData.ts';
 
 const SHOTS = process.env.AUDIT_SHOTS;
@@ -107,19 +107,7 @@ describe('audit cell with a language-model judge (headless Chromium)', () => {
     const t = await openApp(e2e);
     const { page } = t;
     await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
-    for (const [name, b64] of [
-      ['items.csv', refs.items.b64],
-      ['categories.csv', refs.categories.b64],
-    ] as const) {
-      await page.evaluate(
-        ([n, b]) =>
-          window.benchtop!.provideFile(
-            n,
-            Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
-          ),
-        [name, b64] as const,
-      );
-    }
+    await provideFiles(page, { 'items.csv': refs.items.b64, 'categories.csv': refs.categories.b64 });
     await page.evaluate(() => window.benchtop!.runAll());
     await settle(page);
     // Imported notebook: the endpoint is shown and nothing was sent.

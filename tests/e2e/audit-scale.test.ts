@@ -14,7 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditMeta } from '../../src/cells/audit.ts';
-import { type E2E, openApp, settle, startE2E } from './app.ts';
+import { type E2E, openApp, provideFiles, settle, startE2E } from './app.ts';
 import { AMAZON, auditNotebook, fileRef } from './auditData.ts';
 
 const N = 100_000;
@@ -90,19 +90,7 @@ describe('audit cell at 100,000 items (headless Chromium)', () => {
     const t = await openApp(e2e);
     const { page } = t;
     await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
-    for (const [name, b64] of [
-      ['items.csv', items.b64],
-      ['categories.csv', categories.b64],
-    ] as const) {
-      await page.evaluate(
-        ([n, b]) =>
-          window.benchtop!.provideFile(
-            n,
-            Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
-          ),
-        [name, b64] as const,
-      );
-    }
+    await provideFiles(page, { 'items.csv': items.b64, 'categories.csv': categories.b64 });
     const cell = page.locator('[data-cell-id="a"]');
 
     // 1. Start, wait for inference to be under way, cancel: the cell must stop within a second.

@@ -32,7 +32,7 @@ import { tableFromIPC } from 'apache-arrow';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditMeta } from '../../src/cells/audit.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, provideFiles, settle, startE2E, type TrackedPage } from './app.ts';
 import { AMAZON, auditNotebook, fileRef } from './auditData.ts';
 
 const SHOTS = process.env.AUDIT_SHOTS;
@@ -146,19 +146,7 @@ describe('audit model served by the companion server (headless Chromium + server
     t = await openApp(e2e);
     page = t.page;
     await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
-    for (const [name, b64] of [
-      ['items.csv', items.b64],
-      ['categories.csv', categories.b64],
-    ] as const) {
-      await page.evaluate(
-        ([n, b]) =>
-          window.benchtop!.provideFile(
-            n,
-            Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
-          ),
-        [name, b64] as const,
-      );
-    }
+    await provideFiles(page, { 'items.csv': items.b64, 'categories.csv': categories.b64 });
     await page.evaluate(() => window.benchtop!.runAll());
     await settle(page, 240_000);
     const s = await page.evaluate(() => window.benchtop!.states());

@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
-import { type E2E, openApp, settle, startE2E } from './app.ts';
+import { type E2E, openApp, provideFiles, settle, startE2E } from './app.ts';
 
 const AMAZON = resolve('../shared/data/taxonomy/amazon_uk_products_sample.csv');
 
@@ -95,19 +95,7 @@ describe('audit cell (headless Chromium)', () => {
     const t = await openApp(e2e);
     const { page } = t;
     await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
-    for (const [name, b64] of [
-      ['items.csv', items.b64],
-      ['categories.csv', cats.b64],
-    ] as const) {
-      await page.evaluate(
-        ([n, b]) =>
-          window.benchtop!.provideFile(
-            n,
-            Uint8Array.from(atob(b), (ch) => ch.charCodeAt(0)),
-          ),
-        [name, b64] as const,
-      );
-    }
+    await provideFiles(page, { 'items.csv': items.b64, 'categories.csv': cats.b64 });
     await page.evaluate(() => window.benchtop!.runAll());
     await settle(page, 170_000);
     const states = await page.evaluate(() => window.benchtop!.states());

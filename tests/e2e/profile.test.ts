@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import type { Profile, Warning } from '../../src/core/profile/types.ts';
-import { type E2E, OLIST_DIR, openApp, settle, startE2E } from './app.ts';
+import { type E2E, OLIST_DIR, openApp, provideFiles, settle, startE2E } from './app.ts';
 
 const ORDERS = 'olist_orders_dataset.csv';
 const REVIEWS = 'olist_order_reviews_dataset.csv';
@@ -74,17 +74,10 @@ describe('profile cell (headless Chromium)', () => {
     const t = await openApp(e2e);
     const { page } = t;
     await page.evaluate((d) => window.benchtop!.openNotebook(d), doc);
-    for (const f of [ORDERS, REVIEWS]) {
-      const b64 = bytes[f].toString('base64');
-      await page.evaluate(
-        ([name, b]) =>
-          window.benchtop!.provideFile(
-            name,
-            Uint8Array.from(atob(b), (c) => c.charCodeAt(0)),
-          ),
-        [f, b64] as const,
-      );
-    }
+    await provideFiles(page, {
+      [ORDERS]: bytes[ORDERS].toString('base64'),
+      [REVIEWS]: bytes[REVIEWS].toString('base64'),
+    });
     const started = Date.now();
     await page.evaluate(() => window.benchtop!.runAll());
     await settle(page);
