@@ -1,13 +1,27 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineInfo } from './machine.ts';
-import type { Measurement, SuiteResult } from './types.ts';
+import type { Measurement, SuiteResult, Target } from './types.ts';
 
 export function evaluate(m: Measurement): Measurement {
   if (!m.target) return m;
   if (m.value === null || !Number.isFinite(m.value)) return { ...m, pass: null };
-  const pass = m.target.op === '<=' ? m.value <= m.target.value : m.value < m.target.value;
-  return { ...m, pass };
+  return { ...m, pass: meets(m.value, m.target) };
+}
+
+function meets(value: number, target: Target): boolean {
+  switch (target.op) {
+    case '<=':
+      return value <= target.value;
+    case '<':
+      return value < target.value;
+    case '>=':
+      return value >= target.value;
+    default: {
+      const never: never = target.op;
+      throw new Error(`unknown target op ${String(never)}`);
+    }
+  }
 }
 
 export interface ResultFile {

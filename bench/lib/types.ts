@@ -4,8 +4,8 @@ import type { RunningServer, StartOptions } from '../../server/start.ts';
 import type { MachineInfo } from './machine.ts';
 
 export interface Target {
-  /** `value op target` must hold to pass, e.g. ratio <= 3. */
-  op: '<=' | '<';
+  /** `value op target` must hold to pass, e.g. ratio <= 3 (or speed-up >= 20). */
+  op: '<=' | '<' | '>=';
   value: number;
 }
 

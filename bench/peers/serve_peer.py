@@ -4,6 +4,11 @@ writes. POST /predict takes the same single-record JSON as Benchtop's /predict
 ({"date": ISO string, "origin", "destination", "distance"}) and answers {label, probability}.
 No explanations: scikit-learn has no TreeSHAP, so this is compared with Benchtop's top_k=0 run too.
 
+This is the lean peer: the request JSON goes to a numpy row by hand, straight into the bare classifier.
+serve_peer_typical.py is the same model written the usual way (pydantic model, a pandas DataFrame per
+request, a scikit-learn Pipeline), which is the reference issue 6 describes; the suite checks that both
+answer the same probabilities. Keep the features and hyperparameters of the two in step.
+
 CSV columns: date_ms, origin, destination, distance, y. Usage: serve_peer.py CSV PORT
 Prints "READY" on stdout once listening.
 """
