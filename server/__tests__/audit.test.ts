@@ -2,7 +2,7 @@
  * Label-audit models on the companion server: deployed with POST /v1/models like any model (token,
  * atomic versions, found again at restart), listed with their kind, `POST /v1/models/{name}/predict`
  * with `{title, site_id}` or a bounded batch answering with the same decisions as the notebook's audit
- * run, bad requests refused by field (never a 500), OpenAPI with a real example — in-process and over
+ * run, counted in /metrics (kind="audit", verdicts), bad requests refused by field (never a 500), OpenAPI with a real example — in-process and over
  * real HTTP on 127.0.0.1.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { type RunningServer, startServer } from '../start.ts';
 import { ModelStore } from '../store/store.ts';
 import { type AuditFixture, buildAmazonAudit, taxonomyAvailable } from './auditFixture.ts';
 import { type Fixture, makeDist } from './fixture.ts';
+import { parseExposition, seriesValue } from './promText.ts';
 import { AUTH, deploy, makeApp, type TestApp, TOKEN, trainSynthetic } from './modelFixture.ts';
 
 interface Answer {
@@ -111,6 +112,31 @@ describe.skipIf(!taxonomyAvailable())('label-audit models on the server', () => 
     expect(toy.site_id).toBe('toys');
     expect(toy.verdict).toBeNull();
     expect(toy.reason).toMatch(/“model”.*“train”/);
+  });
+
+  it('counts audit predictions and their verdicts in /metrics, per model, with kind="audit"', async () => {
+    const scrape = async () => parseExposition(await (await t.req('/metrics')).text()).samples;
+    const before = await scrape();
+    const rows = held().slice(0, 6);
+    const res = await t.post('/v1/models/cats/predict', {
+      rows: [
+        ...rows.map((r) => ({ title: r.title, site_id: 'amazon' })),
+        { title: 'Hornby OO gauge model train locomotive', site_id: 'toys' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: Omit<Answer, 'model'>[] };
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) =>
+      (seriesValue(after, name, labels) ?? 0) - (seriesValue(before, name, labels) ?? 0);
+    expect(delta('benchtop_predictions_total', { model: 'cats', kind: 'audit' })).toBe(7);
+    for (const verdict of ['confirm', 'reject', 'none']) {
+      const want = results.filter((r) => (r.verdict ?? 'none') === verdict).length;
+      expect(delta('benchtop_audit_verdict_total', { model: 'cats', verdict }), verdict).toBe(want);
+    }
+    expect(delta('benchtop_audit_verdict_total', { model: 'cats', verdict: 'none' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('refuses bad requests naming the field, never with a 500', async () => {

@@ -403,7 +403,7 @@ describe('metrics and request log', () => {
     expect(text).toContain(
       'benchtop_http_request_duration_seconds_count{route="/v1/models/{name}/predict"} 4',
     );
-    expect(text).toContain('benchtop_predictions_total{model="bin"} 3');
+    expect(text).toContain('benchtop_predictions_total{model="bin",kind="tabular"} 3');
     expect(text).toContain('benchtop_prediction_value_count{model="bin"} 3');
     expect(text).toMatch(/benchtop_predicted_class_total\{model="multi",label="(low|mid|high)"\} 1/);
     expect(text).not.toContain('zzz'); // unknown names never become label values

@@ -137,7 +137,7 @@ describe('model API over HTTP', () => {
     expect(Object.keys(doc.paths)).toContain('/v1/models/flights/predict');
     const metrics = await fetch(url('/metrics'));
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await metrics.text()).toContain('benchtop_predictions_total{model="flights"} 200');
+    expect(await metrics.text()).toContain('benchtop_predictions_total{model="flights",kind="tabular"} 200');
     const list = (await (await fetch(url('/v1/models'))).json()) as { models: { name: string }[] };
     expect(list.models.map((m) => m.name)).toEqual(['flights']);
   });

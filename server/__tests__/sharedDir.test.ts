@@ -4,7 +4,8 @@
  *   (by `sync`, by its periodic re-scan, and by the re-scan a missed lookup starts), and each keeps
  *   its own prediction log file when given a tag;
  * - the real `BENCHTOP_WORKERS=2` server (server/main.ts in a child process): a deploy answered by one
- *   worker is served at once by both, and both workers write their own prediction log.
+ *   worker is served at once by both, both workers write their own prediction log, and /metrics and
+ *   /drift give the whole cluster's numbers whichever worker answers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { createApp } from '../app.ts';
 import { ModelStore } from '../store/store.ts';
 import { type Fixture, makeDist } from './fixture.ts';
 import { AUTH, GOOD, JSON_HEADERS, TOKEN, trainSynthetic } from './modelFixture.ts';
+import { parseExposition, sumOf, seriesValue } from './promText.ts';
 
 let bin: ModelArtifact;
 let root: string;
@@ -179,14 +181,14 @@ describe('BENCHTOP_WORKERS=2', () => {
   });
 
   /** One request on its own connection: the primary hands connections to the workers in turn. */
-  function post(path: string, body: string, headers: Record<string, string> = {}) {
+  function post(path: string, body: string, headers: Record<string, string> = {}, method = 'POST') {
     return new Promise<{ status: number; body: string }>((res, rej) => {
       const r = request(
         {
           host: '127.0.0.1',
           port,
           path,
-          method: 'POST',
+          method,
           agent: false,
           headers: { 'content-type': 'application/json', ...headers },
         },
@@ -224,5 +226,45 @@ describe('BENCHTOP_WORKERS=2', () => {
     expect(after.map((a) => (JSON.parse(a.body) as { model: { version: number } }).model.version)).toEqual(
       Array(6).fill(2),
     );
+  }, 60_000);
+
+  it("/metrics sums both workers and /drift reads both workers' logs, whichever worker answers", async () => {
+    expect((await post('/v1/models?name=agg', JSON.stringify(bin), AUTH)).status).toBe(201);
+    const K = 12;
+    const answers = await Promise.all(
+      Array.from({ length: K }, () => post('/v1/models/agg/predict?top_k=0', JSON.stringify(GOOD))),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(K).fill(200));
+    // Both workers answered some (each has its own log file), so neither alone saw all K.
+    await until('both workers to log agg', () =>
+      ['predictions-w1.jsonl', 'predictions-w2.jsonl'].every((f) => existsSync(join(modelsDir, 'agg', f))),
+    );
+    const get = (path: string) => post(path, '', {}, 'GET');
+    for (let i = 0; i < 4; i++) {
+      // Successive connections go to alternate workers.
+      const r = await get('/metrics');
+      expect(r.status).toBe(200);
+      const { samples, comments } = parseExposition(r.body);
+      expect(seriesValue(samples, 'benchtop_predictions_total', { model: 'agg', kind: 'tabular' })).toBe(K);
+      expect(seriesValue(samples, 'benchtop_prediction_value_count', { model: 'agg' })).toBe(K);
+      expect(
+        sumOf(samples, 'benchtop_http_requests_total', { route: '/v1/models/{name}/predict' }),
+      ).toBeGreaterThanOrEqual(K);
+      expect(seriesValue(samples, 'benchtop_metrics_workers', { state: 'asked' })).toBe(2);
+      expect(seriesValue(samples, 'benchtop_metrics_workers', { state: 'answered' })).toBe(2);
+      expect(comments).toEqual([]);
+    }
+    for (let i = 0; i < 4; i++) {
+      let rows = -1;
+      const end = Date.now() + 10_000;
+      // Log writes are queued after the response: wait for the other worker's lines to land.
+      while (rows !== K && Date.now() < end) {
+        const r = await get('/v1/models/agg/drift');
+        expect(r.status).toBe(200);
+        rows = (JSON.parse(r.body) as { rows: number }).rows;
+        if (rows !== K) await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(rows).toBe(K);
+    }
   }, 60_000);
 });

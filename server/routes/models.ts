@@ -139,6 +139,8 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     const body = await readJsonBody(c, { maxBytes: maxPredictBytes, maxDepth: 32 });
     const { rows, batch } = parseAuditRequest(m, body);
     const results = predictAudit(m, rows, batch);
+    const verdicts = results.map((r) => r.verdict);
+    metrics.predictedAudit(m.name, verdicts);
     const model = { name: m.name, version: m.version };
     c.header('Cache-Control', 'no-store');
     return batch ? c.json({ model, results }) : c.json({ model, ...results[0] });
@@ -229,9 +231,9 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     return audit ? predictAuditModel(c, audit) : predict(c, defaultModel());
   });
 
-  app.get('/v1/models/:name/drift', (c) => {
+  app.get('/v1/models/:name/drift', async (c) => {
     c.header('Cache-Control', 'no-store');
-    return c.json(computeDrift(lookup(c.req.param('name'))));
+    return c.json(await computeDrift(lookup(c.req.param('name'))));
   });
 
   return app;

@@ -1,4 +1,7 @@
-/** `GET /openapi.json` (generated from the deployed models) and `GET /metrics` (Prometheus text). */
+/**
+ * `GET /openapi.json` (generated from the deployed models) and `GET /metrics` (Prometheus text: with
+ * BENCHTOP_WORKERS, every worker's series summed through the cluster primary; see server/metrics.ts).
+ */
 import { Hono } from 'hono';
 import type { Metrics } from '../metrics.ts';
 import type { ModelStore } from '../store/store.ts';
@@ -16,9 +19,11 @@ export function opsRoutes(opts: {
     c.header('Cache-Control', 'no-store');
     return c.json(await buildOpenApi(opts.store, def, opts.version));
   });
-  app.get('/metrics', (c) => {
+  app.get('/metrics', async (c) => {
     c.header('Cache-Control', 'no-store');
-    return c.body(opts.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    return c.body(await opts.metrics.exposition(), 200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    });
   });
   return app;
 }

@@ -1,6 +1,8 @@
 /**
- * Drift of recent requests against the training data, from a model's prediction log (monitor.ts) and
- * the artifact's `trainingSummary`. Only log entries of the current version are compared.
+ * Drift of recent requests against the training data, from a model's prediction logs (monitor.ts) and
+ * the artifact's `trainingSummary`. The window is the most recent `maxLines` entries across the logs of
+ * every process in the model's directory (workers, instances on a shared volume), so any of them gives
+ * the same answer; only entries of the current version are compared.
  *
  * - numeric / datetime: PSI over the training decile bins (`edges`, bins [eᵢ, eᵢ₊₁), the same `binIndex`
  *   the pipeline used to compute the training `proportions`) plus one "missing" bin;
@@ -81,8 +83,8 @@ export interface DriftReport {
   flag: Flag;
 }
 
-export function computeDrift(m: DeployedModel): DriftReport {
-  const entries = m.log.entries().filter((e) => e.v === m.version);
+export async function computeDrift(m: DeployedModel): Promise<DriftReport> {
+  const entries = (await m.log.recent()).filter((e) => e.v === m.version);
   const n = entries.length;
   const enough = n >= MIN_ROWS;
   const features: FeatureDrift[] = [];

@@ -3,13 +3,17 @@
  * deployed. At start every model directory is read and its newest loadable version is loaded (broken
  * files are logged and skipped). In memory: name → the `DeployedModel` of its latest version.
  *
- * Hot swap: a deploy writes the new version atomically (temp file in the same directory, fsync, rename,
- * fsync of the directory), loads it, then replaces the map entry in one assignment. A request takes the
+ * Hot swap: a deploy writes the new version atomically (temp file in the same directory, fsync, hard
+ * link to `<n>.json`, fsync of the directory: `writeNewVersion`), loads it, then replaces the map entry
+ * in one assignment. A request takes the
  * entry once, when it starts, and uses that object to the end, so a redeploy never fails a request in
  * flight: it simply answers with the version it started with.
  *
  * Deploys and deletes of the same name are serialised (a per-name promise chain), so two concurrent
- * deploys get consecutive versions. `dir: null` keeps everything in memory (tests, createApp without a
+ * deploys get consecutive versions. Across processes and instances on one directory, a version number
+ * is taken exclusively (the link fails if `<n>.json` exists, and the next number is tried), so two
+ * deploys of one name at the same moment get distinct versions and neither overwrites the other.
+ * `dir: null` keeps everything in memory (tests, createApp without a
  * store).
  *
  * Shared directory (several processes or instances on one volume): `sync()` re-reads the directory and
@@ -21,7 +25,7 @@
  * it is swapped in, so the first requests after a deploy are not the slow ones.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ArtifactError,
@@ -39,6 +43,8 @@ import { synthesiseExample } from './example.ts';
 
 export const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const VERSION_FILE = /^([1-9]\d{0,8})\.json$/;
+/** The largest version VERSION_FILE accepts. */
+const MAX_VERSION = 999_999_999;
 
 export interface DeployedModel {
   name: string;
@@ -89,28 +95,80 @@ async function versionsOnDisk(mdir: string): Promise<number[]> {
 /** Lookups that miss start a re-scan at most this often. */
 const MISS_RESCAN_MS = 1000;
 
-async function writeAtomic(dir: string, file: string, text: string): Promise<void> {
-  const tmp = join(dir, `.${file}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, join(dir, file));
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  // Make the rename itself durable.
+/** fsync a directory, so renames and links in it are durable (best effort: not every fs allows it). */
+async function syncDir(dir: string): Promise<void> {
   const dh = await open(dir, 'r').catch(() => undefined);
   if (dh)
     await dh
       .sync()
       .catch(() => {})
       .finally(() => dh.close());
+}
+
+/** Errors of a filesystem that has no hard links (some network and FUSE mounts). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
+ * Write `text` as the first free `<n>.json` at or above `from` in `dir`, atomically (readers see the
+ * whole file or none) and exclusively across processes and instances sharing the directory: the
+ * content goes to a temp file named by pid + random bytes and is fsynced, then hard-linked to
+ * `<n>.json`; `link` fails with EEXIST when another process already took n, and the next number is
+ * tried. Without hard links (`links: false`, or a filesystem refusing them) a version is claimed by an
+ * exclusive `mkdir .claim-<n>` (kept: a claim is never released, so it can never be taken twice), then
+ * the temp file is renamed onto it. The temp file never outlives the call. Returns n.
+ */
+export async function writeNewVersion(
+  dir: string,
+  from: number,
+  text: string,
+  opts: { links?: boolean } = {},
+): Promise<number> {
+  const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    let links = opts.links ?? true;
+    for (let v = Math.max(1, from); v <= MAX_VERSION; v++) {
+      const file = join(dir, `${v}.json`);
+      if (links) {
+        try {
+          await link(tmp, file);
+          await syncDir(dir);
+          return v;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? '';
+          if (code === 'EEXIST') continue;
+          if (!NO_LINKS.has(code)) throw e;
+          links = false; // this filesystem has no hard links: claim directories from here on
+        }
+      }
+      try {
+        await mkdir(join(dir, `.claim-${v}`));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw e;
+      }
+      // Claimed; a process using links may still have taken n meanwhile.
+      if (
+        await stat(file).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
+      await rename(tmp, file);
+      await syncDir(dir);
+      return v;
+    }
+    throw new HttpError(409, 'version_limit', `No free version number up to ${MAX_VERSION} in ${dir}.`);
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
 }
 
 /** Validate + load an artifact; ArtifactError / family load errors become a 400 naming the paths. */
@@ -418,15 +476,13 @@ export class ModelStore {
     if (this.dir) {
       const mdir = join(this.dir, name);
       await mkdir(mdir, { recursive: true });
-      const onDisk = (await readdir(mdir))
-        .map((f) => VERSION_FILE.exec(f)?.[1])
-        .filter((v): v is string => v !== undefined)
-        .map(Number);
-      versions = [...new Set([...versions, ...onDisk])].sort((a, b) => a - b);
-      const version = (versions.at(-1) ?? 0) + 1;
-      await writeAtomic(mdir, `${version}.json`, JSON.stringify(raw));
+      const union = (more: number[]) => [...new Set([...versions, ...more])].sort((a, b) => a - b);
+      versions = union(await versionsOnDisk(mdir));
+      // Exclusive across processes: another instance deploying this name at this moment gets another number.
+      const version = await writeNewVersion(mdir, (versions.at(-1) ?? 0) + 1, JSON.stringify(raw));
+      versions = union([...(await versionsOnDisk(mdir)).filter((v) => v < version), version]);
       await this.onChange?.(name);
-      return [...versions, version];
+      return versions;
     }
     return [...versions, (versions.at(-1) ?? 0) + 1];
   }
