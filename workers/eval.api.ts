@@ -17,14 +17,19 @@ import type { AnySplitSpec } from '../src/core/ml/split/index.ts';
 export interface EvalRequest {
   /** Id used by `cancel` and echoed in progress events. */
   id: string;
-  /** The run's table (target, input columns, split column) as Arrow IPC bytes. Transfer it. */
+  /**
+   * The run's table (target, input columns, split column), or with `part: 'all'` another table's
+   * target and input columns, as Arrow IPC bytes. Transfer it.
+   */
   arrow: Uint8Array;
   /** DuckDB type per column (the data worker's `QueryResult.columns`); datetimes become epoch ms. */
   types?: Record<string, string>;
   /** A plain object (not a Svelte `$state` proxy: those cannot be posted). */
   artifact: ModelArtifact;
-  /** The run's split (holdout or k-fold). */
-  split: AnySplitSpec;
+  /** The run's split (holdout or k-fold); not needed with `part: 'all'` (every row of another table). */
+  split?: AnySplitSpec;
+  /** The table's name (shown with `part: 'all'`, and named in errors). */
+  tableName?: string;
   part: EvalPart;
   threshold: number;
   costs: CostMatrix;
@@ -67,10 +72,21 @@ export interface EvalApi {
    * (after `warmup` untimed ones). Used by the explain bench and by the predict panel for MLP models
    * (whose sampled SHAP takes seconds: off the page's thread); `classIndex` is the explained class
    * (multiclass; default 0). Rejects when the family cannot explain.
+   *
+   * `modelKey` (the artifact's content hash): the loaded model is kept in the worker under that key
+   * (the two most recent, older ones disposed), so the next call with the same key skips loading;
+   * without it the model is loaded for this call and disposed after. `cached` says whether it was
+   * already loaded; `loadMs` is the time spent loading (0 on a hit).
    */
   explainRecords(
     artifact: ModelArtifact,
     records: Record<string, unknown>[],
-    opts?: { terms?: number; warmup?: number; classIndex?: number },
-  ): Promise<{ explanations: RecordExplanation[]; msPerRecord: number[]; backend: string }>;
+    opts?: { terms?: number; warmup?: number; classIndex?: number; modelKey?: string },
+  ): Promise<{
+    explanations: RecordExplanation[];
+    msPerRecord: number[];
+    backend: string;
+    cached: boolean;
+    loadMs: number;
+  }>;
 }

@@ -10,7 +10,8 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import * as Comlink from 'comlink';
 import { evaluateArtifact } from '../src/core/eval/evaluate.ts';
 import { foldBySource } from '../src/core/eval/explain.ts';
-import { loadArtifact } from '../src/core/ml/artifact.ts';
+import { ModelCache } from '../src/core/eval/modelCache.ts';
+import { type LoadedModel, loadArtifact } from '../src/core/ml/artifact.ts';
 import { columnarFromArrow } from '../src/core/ml/arrowTable.ts';
 import type { EvalApi, EvalProgress, RecordExplanation } from './eval.api.ts';
 
@@ -50,6 +51,10 @@ function ensureTf(): Promise<void> {
 }
 
 const running = new Map<string, AbortController>();
+
+const disposeModel = (m: LoadedModel) => (m.model as { dispose?: () => void }).dispose?.();
+/** Loaded models of the predict panel's explanations, by artifact hash (see `explainRecords`). */
+const models = new ModelCache<LoadedModel>(2, disposeModel);
 
 const api: EvalApi = {
   async evaluate(request, onProgress) {
@@ -95,7 +100,12 @@ const api: EvalApi = {
   },
   async explainRecords(artifact, records, opts = {}) {
     if (artifact.model.family === 'mlp') await ensureTf();
-    const m = await loadArtifact(artifact);
+    const key = opts.modelKey;
+    const cached = key !== undefined && models.has(key);
+    const tLoad = performance.now();
+    const m =
+      key !== undefined ? await models.get(key, () => loadArtifact(artifact)) : await loadArtifact(artifact);
+    const loadMs = cached ? 0 : performance.now() - tLoad;
     if (!m.explainRecord) throw new Error(`The ${artifact.model.family} model has no explanation.`);
     const explainRecord = m.explainRecord.bind(m);
     const classIndex = opts.classIndex;
@@ -116,8 +126,14 @@ const api: EvalApi = {
         ...(e.errorBound !== undefined ? { errorBound: e.errorBound } : {}),
       });
     }
-    (m.model as { dispose?: () => void }).dispose?.();
-    return { explanations, msPerRecord, backend: artifact.model.family === 'mlp' ? tfBackend : 'js' };
+    if (key === undefined) disposeModel(m);
+    return {
+      explanations,
+      msPerRecord,
+      backend: artifact.model.family === 'mlp' ? tfBackend : 'js',
+      cached,
+      loadMs,
+    };
   },
 };
 

@@ -13,11 +13,15 @@
  * threshold and the cost/benefit values live, without re-running.
  *
  * `runId: 'latest'` with `trainCell` follows the newest run of that train cell.
+ *
+ * `table`: evaluate on every row of that table instead (next month's data, or any table for a model
+ * uploaded without its training table): no split; its columns must cover the model's target and
+ * inputs by name (src/core/eval/onTable.ts `checkEvalTable` names the column and the table otherwise).
  */
-import type { CellKindDef } from '../core/cells/types.ts';
+import type { CellKindDef, CellResult, RunContext } from '../core/cells/types.ts';
 import { quoteIdent } from '../core/data/tableName.ts';
 import { evaluateInWorker } from '../core/eval/evalClient.ts';
-import { DEFAULT_COSTS, type EvalPart, type Evaluation } from '../core/eval/index.ts';
+import { checkEvalTable, DEFAULT_COSTS, type Evaluation, evalColumns } from '../core/eval/index.ts';
 import { splitColumn } from '../core/ml/split/index.ts';
 import type { CostMatrix } from '../core/eval/metrics.ts';
 import { notebook } from '../state/notebook.svelte.ts';
@@ -32,7 +36,10 @@ export interface EvaluateConfig extends Record<string, unknown> {
   trainCell?: string;
   /** The run's input table (recorded when the run is chosen): the cell's input. */
   input: string;
-  part: EvalPart;
+  /** Which part of the run's split (when `table` is not set). */
+  part: 'valid' | 'test';
+  /** Evaluate on every row of this table instead of the run's split (it is then the cell's input). */
+  table?: string;
   /** Binary: predict positive when P ≥ threshold (default 0.5). */
   threshold?: number;
   /** Binary: value of each outcome per case (benefits positive, costs negative). */
@@ -63,6 +70,9 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
       part: c.part === 'valid' ? 'valid' : 'test',
     };
     if (typeof c.trainCell === 'string' && c.trainCell) out.trainCell = c.trainCell;
+    if (c.table !== undefined && c.table !== null && typeof c.table !== 'string')
+      throw new Error('evaluate cell: "table" must be a table name');
+    if (c.table) out.table = c.table;
     if (c.threshold !== undefined && c.threshold !== null) {
       if (!num(c.threshold) || c.threshold < 0 || c.threshold > 1)
         throw new Error('evaluate cell: "threshold" must be a number between 0 and 1');
@@ -77,7 +87,7 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
     return out;
   },
   outputs: () => [],
-  inputs: (c) => (c.input ? [c.input] : []),
+  inputs: (c) => (c.table ? [c.table] : c.input ? [c.input] : []),
   async run(config, ctx) {
     const notebookId = notebook.doc?.id ?? '';
     const run = await resolveRun(config, notebookId);
@@ -87,7 +97,12 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
           ? 'No training run yet: train a model in a train cell first'
           : `Run ${config.runId} is not stored any more (deleted?): choose another run`,
       );
+    if (config.table) return evaluateOnTable(config, config.table, run, ctx);
     const table = run.config.input;
+    if (!table)
+      throw new Error(
+        `Run "${run.name}" has no training table in this notebook (an uploaded model): choose a table to evaluate it on`,
+      );
     if (config.input && table !== config.input)
       throw new Error(`Run "${run.name}" was trained on ${table}, not ${config.input}: choose the run again`);
     const info = await ctx.data.describe(table);
@@ -129,6 +144,7 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
           types: Object.fromEntries(res.columns.map((c) => [c.name, c.type])),
           artifact,
           split: run.config.split,
+          tableName: table,
           part: config.part,
           threshold: config.threshold ?? 0.5,
           costs: config.costs ?? DEFAULT_COSTS,
@@ -157,3 +173,56 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
     };
   },
 };
+
+/** Every row of `table` (no split), scored by the run's model. */
+async function evaluateOnTable(
+  config: EvaluateConfig,
+  table: string,
+  run: RunRecord,
+  ctx: RunContext,
+): Promise<CellResult> {
+  const artifact = run.artifact;
+  const info = await ctx.data.describe(table);
+  checkEvalTable(artifact, table, info.columns);
+  const cols = evalColumns(artifact);
+  const res = await ctx.data.query(
+    `SELECT ${cols.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}`,
+    ctx.cellId,
+  );
+  if (ctx.signal.aborted) throw new Error('Cancelled');
+  let evaluation: Evaluation;
+  try {
+    evaluation = await evaluateInWorker(
+      {
+        id: `${ctx.cellId}:${Date.now()}`,
+        arrow: res.arrow,
+        types: Object.fromEntries(res.columns.map((c) => [c.name, c.type])),
+        artifact,
+        tableName: table,
+        part: 'all',
+        threshold: config.threshold ?? 0.5,
+        costs: config.costs ?? DEFAULT_COSTS,
+        seed: 42,
+        resamples: 1000,
+      },
+      { signal: ctx.signal, onProgress: (p) => evalProgress.set(ctx.cellId, p) },
+    );
+  } catch (e) {
+    if (ctx.signal.aborted || (e as Error).name === 'AbortError')
+      throw new Error('Cancelled: the evaluation was stopped');
+    throw e;
+  } finally {
+    evalProgress.clear(ctx.cellId);
+  }
+  return {
+    meta: {
+      runId: run.id,
+      runName: run.name,
+      trainCell: run.cellId,
+      input: table,
+      createdAt: run.createdAt,
+      warnings: [],
+      evaluation,
+    },
+  };
+}

@@ -8,6 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import type { EvalApi, EvalProgress, EvalRequest, RecordExplanation } from '../../../workers/eval.api.ts';
+import { sha256Hex } from '../data/hash.ts';
 import type { ModelArtifact } from '../ml/artifact.ts';
 import type { Evaluation } from './evaluate.ts';
 
@@ -105,7 +106,21 @@ export async function evaluateInWorker(
  */
 let explainer: EvalWorker | undefined;
 
-/** Explain one raw record with the artifact's own explainer, in a worker; `AbortError` on `signal`. */
+/** Content hash per artifact object: the explainer worker's model-cache key (hashed once per object). */
+const artifactKeys = new WeakMap<ModelArtifact, Promise<string>>();
+export function artifactKey(artifact: ModelArtifact): Promise<string> {
+  let k = artifactKeys.get(artifact);
+  if (!k) {
+    k = sha256Hex(new TextEncoder().encode(JSON.stringify(artifact)));
+    artifactKeys.set(artifact, k);
+  }
+  return k;
+}
+
+/**
+ * Explain one raw record with the artifact's own explainer, in a worker; `AbortError` on `signal`.
+ * The worker keeps the loaded model (by content hash) for the next record of the same model.
+ */
 export async function explainInWorker(
   artifact: ModelArtifact,
   record: Record<string, unknown>,
@@ -130,7 +145,9 @@ export async function explainInWorker(
   });
   try {
     const { explanations } = await Promise.race([
-      w.api.explainRecords(artifact, [record], rest),
+      artifactKey(artifact).then((modelKey) =>
+        w.api.explainRecords(artifact, [record], { ...rest, modelKey }),
+      ),
       aborted,
       w.failed,
     ]);

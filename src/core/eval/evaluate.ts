@@ -1,6 +1,7 @@
 /**
- * Evaluate a stored model artifact on the validation or test rows of the table it was trained on,
- * pure (no DOM, no worker APIs): the split is re-created from the run's split spec (deterministic:
+ * Evaluate a stored model artifact on the validation or test rows of the table it was trained on, or
+ * on every row of another table (`part: 'all'`: new data, or any table for an uploaded model), pure
+ * (no DOM, no worker APIs): the split is re-created from the run's split spec (deterministic:
  * same spec + same table → same rows), the rows are encoded with the artifact's fitted pipeline and
  * predicted; the baseline (training class priors / mean, from `trainingSummary.target`) is scored on
  * the same rows. Produces the metric table with intervals, curves, slices, worst rows with their
@@ -43,14 +44,23 @@ import {
 } from './slices.ts';
 import { type TrustLine, trustSummary } from './trust.ts';
 
-export type EvalPart = 'valid' | 'test';
+/** A part of the run's split, or `all`: every row of another table (no split). */
+export type EvalPart = 'valid' | 'test' | 'all';
 
 export interface EvaluateArgs {
-  /** The training table (at least the target, the artifact's input columns and the split column). */
+  /**
+   * The training table (at least the target, the artifact's input columns and the split column), or
+   * with `part: 'all'` any table with the target and the input columns.
+   */
   table: ColumnarTable;
+  /** The table's name, for messages (and, with `part: 'all'`, shown as what was evaluated). */
+  tableName?: string;
   artifact: ModelArtifact;
-  /** The run's split spec (as trained). K-fold runs have no validation part (the final model saw every non-test row). */
-  split: AnySplitSpec;
+  /**
+   * The run's split spec (as trained); not used with `part: 'all'`. K-fold runs have no validation
+   * part (the final model saw every non-test row).
+   */
+  split?: AnySplitSpec;
   part: EvalPart;
   threshold?: number;
   costs?: CostMatrix;
@@ -77,6 +87,8 @@ export interface OutOfRange {
 export interface Evaluation {
   task: Task;
   part: EvalPart;
+  /** With `part: 'all'`: the table evaluated (all its rows with a target). */
+  table?: string;
   target: string;
   classes?: string[];
   family: string;
@@ -233,28 +245,44 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
   const k = task === 'multiclass' ? (classes?.length ?? 2) : 2;
   args.onStage?.('loading the model');
   const model = loaded ?? (await loadArtifact(artifact));
+  const where = args.tableName ? ` table ${args.tableName}` : ' table';
   const targetCol = table.columns[artifact.target];
-  if (!targetCol) throw new Error(`The target column "${artifact.target}" is not in the table.`);
+  if (!targetCol) throw new Error(`The target column "${artifact.target}" is not in the${where}.`);
   for (const f of artifact.inputSchema)
     if (!table.columns[f.name])
-      throw new Error(`The model's input column "${f.name}" is not in the table any more.`);
-  if (args.split.kind === 'kfold' && args.part === 'valid')
-    throw new Error(
-      'A cross-validated run has no validation part: its final model was fitted on every non-test row (the fold metrics are in the train cell). Evaluate it on test.',
-    );
-  const split = modelParts(table, targetCol, args.split, task);
+      throw new Error(`The model's input column "${f.name}" is not in the${where}.`);
   const yAll = targetValues(targetCol, table.rowCount, task, classes);
   const keep = (rows: Uint32Array) => rows.filter((r) => Number.isFinite(yAll[r]));
-  const partRows = args.part === 'valid' ? split.valid : split.test;
+  let partRows: Uint32Array;
+  let validRows: Uint32Array | undefined;
+  if (args.part === 'all') {
+    partRows = Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+  } else {
+    const spec = args.split;
+    if (!spec) throw new Error(`Evaluating the ${args.part} part needs the run's split.`);
+    if (spec.kind === 'kfold' && args.part === 'valid')
+      throw new Error(
+        'A cross-validated run has no validation part: its final model was fitted on every non-test row (the fold metrics are in the train cell). Evaluate it on test.',
+      );
+    const split = modelParts(table, targetCol, spec, task);
+    partRows = args.part === 'valid' ? split.valid : split.test;
+    validRows = args.part === 'test' ? keep(split.valid) : undefined;
+  }
   const rows = keep(partRows);
-  const validRows = args.part === 'test' ? keep(split.valid) : undefined;
-  if (rows.length === 0)
+  if (rows.length === 0) {
+    if (args.part === 'all')
+      throw new Error(
+        `None of the ${table.rowCount.toLocaleString('en-US')} rows of${where} has a usable target "${artifact.target}"${
+          classes ? ` (one of the model's classes: ${classes.join(', ')})` : ' (a number)'
+        }.`,
+      );
+    const spec = args.split!;
     throw new Error(
-      `The ${args.part === 'valid' ? 'validation' : 'test'} part has no rows with a target (split ${args.split.kind}, ${Math.round(
-        (args.split.kind === 'kfold' ? (args.split.testFraction ?? 0.2) : args.split.fractions[args.part]) *
-          100,
+      `The ${args.part === 'valid' ? 'validation' : 'test'} part has no rows with a target (split ${spec.kind}, ${Math.round(
+        (spec.kind === 'kfold' ? (spec.testFraction ?? 0.2) : spec.fractions[args.part]) * 100,
       )} %).`,
     );
+  }
   lap('split');
   await check();
 
@@ -360,7 +388,8 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
 
   const ranges = outOfRange(artifact.inputSchema, evalTable);
   const storedKey = task === 'binary' ? 'auc' : task === 'multiclass' ? 'accuracy' : 'rmse';
-  const stored = artifact.metrics[args.part]?.[storedKey];
+  // Another table's rows are not the ones the run scored: nothing to compare with.
+  const stored = args.part === 'all' ? undefined : artifact.metrics[args.part]?.[storedKey];
   const consistency =
     stored !== undefined && Number.isFinite(prim.value)
       ? { metric: prim.name, stored, recomputed: prim.value }
@@ -368,6 +397,7 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
   const trust = trustSummary({
     task,
     part: args.part,
+    ...(args.tableName ? { table: args.tableName } : {}),
     n: rows.length,
     metrics,
     binary,
@@ -380,6 +410,7 @@ export async function evaluateArtifact(args: EvaluateArgs, loaded?: LoadedModel)
   return {
     task,
     part: args.part,
+    ...(args.part === 'all' && args.tableName ? { table: args.tableName } : {}),
     target: artifact.target,
     ...(classes ? { classes } : {}),
     family: artifact.model.family,

@@ -6,6 +6,7 @@
 import type { InputField } from '../ml/pipeline/index.ts';
 import type { Task } from '../ml/types.ts';
 import type { GlobalImportance } from './explain.ts';
+import { partLabel } from './onTable.ts';
 import type { BinaryDetails, MetricRow } from './report.ts';
 import type { SliceReport } from './slices.ts';
 
@@ -25,7 +26,9 @@ export const fmtNum = (x: number | null | undefined, digits = 3): string => {
 
 export function trustSummary(args: {
   task: Task;
-  part: 'valid' | 'test';
+  part: 'valid' | 'test' | 'all';
+  /** With `part: 'all'`: the evaluated table's name. */
+  table?: string;
   n: number;
   metrics: MetricRow[];
   binary?: BinaryDetails;
@@ -35,7 +38,7 @@ export function trustSummary(args: {
   global: GlobalImportance[];
 }): TrustLine[] {
   const out: TrustLine[] = [];
-  const partName = args.part === 'valid' ? 'validation' : 'test';
+  const partName = partLabel(args);
   const key = args.task === 'binary' ? 'auc' : args.task === 'multiclass' ? 'accuracy' : 'rmse';
   const m = args.metrics.find((r) => r.key === key);
   if (m && m.model.value !== null) {
