@@ -12,6 +12,7 @@ export default defineConfig({
             'workers/**/__tests__/**/*.test.ts',
             'server/**/__tests__/**/*.test.ts',
             'tools/**/__tests__/**/*.test.ts',
+            'bench/**/__tests__/**/*.test.ts',
           ],
         },
       },
