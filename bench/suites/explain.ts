@@ -35,7 +35,8 @@ import { loadArtifact } from '../../src/core/ml/artifact.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
 import type { ColumnarTable, Dataset, FeatureInfo, TrainedModel } from '../../src/core/ml/types.ts';
 import type { ExplainRunResult } from '../lib/explainPage.ts';
-import { recordPageErrors, withTimeout } from '../lib/page.ts';
+import { openBenchPage } from '../lib/browser.ts';
+import { withTimeout } from '../lib/page.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
 
@@ -393,8 +394,6 @@ import type { Matrix } from ${JSON.stringify(join(ctx.root, 'src', 'core', 'ml',
   }
 }
 
-const PREFIX = '/__bench/explain/';
-
 /**
  * The evaluation-worker half: builds bench/lib/explainPage.html (Vite, production, like the app) into
  * the bench scratch dir, serves it from the real server beside the app (same CSP), and explains the
@@ -406,31 +405,9 @@ async function browserWorker(
   artifacts: { gbdt?: string; mlp?: string },
   records: Record<string, unknown>[],
 ): Promise<Record<string, Latency & { backend: string; firstOutput: number }>> {
-  const { build } = await import('vite');
-  const outDir = join(ctx.tmpDir, 'explain-page');
-  await build({
-    configFile: false,
-    root: join(ctx.root, 'bench', 'lib'),
-    base: PREFIX,
-    logLevel: 'warn',
-    worker: { format: 'es' },
-    build: {
-      outDir,
-      emptyOutDir: true,
-      target: 'es2022',
-      chunkSizeWarningLimit: 5000,
-      rollupOptions: { input: join(ctx.root, 'bench', 'lib', 'explainPage.html') },
-    },
-  });
-  const server = await ctx.startServer({ extraStatic: { [PREFIX]: outDir } });
-  const browser = await ctx.browser();
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors = recordPageErrors(page);
+  const { page, context, errors: pageErrors } = await openBenchPage(ctx, 'explain', 'explainBench');
   const out: Record<string, Latency & { backend: string; firstOutput: number }> = {};
   try {
-    await page.goto(`${server.url.replace(/\/$/, '')}${PREFIX}explainPage.html`);
-    await page.waitForFunction(() => window.explainBench !== undefined, undefined, { timeout: 30_000 });
     for (const [family, rows] of [
       ['gbdt', WORKER_GBDT_ROWS],
       ['mlp', WORKER_MLP_ROWS],

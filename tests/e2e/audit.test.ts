@@ -2,52 +2,14 @@
  * The audit cell end to end: real Chromium, real DuckDB-WASM. Items are the first 2,000 Amazon UK
  * products; the category list is every distinct category path of the full file.
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { type E2E, openApp, provideFiles, settle, startE2E } from './app.ts';
-
-const AMAZON = resolve('../shared/data/taxonomy/amazon_uk_products_sample.csv');
-
-/** Writes items.csv and categories.csv with native DuckDB. */
-async function writeInputs(dir: string): Promise<{ items: string; categories: string }> {
-  const items = join(dir, 'items.csv');
-  const categories = join(dir, 'categories.csv');
-  const db = await DuckDBInstance.create(':memory:');
-  const con = await db.connect();
-  await con.run('SET autoinstall_known_extensions=false; SET autoload_known_extensions=false');
-  const src = `read_csv('${AMAZON}', header=true, sample_size=-1, all_varchar=true)`;
-  await con.run(
-    `COPY (SELECT uniq_id, product_name, amazon_category_and_sub_category FROM ${src} LIMIT 2000) TO '${items}' (HEADER)`,
-  );
-  await con.run(
-    `COPY (SELECT DISTINCT amazon_category_and_sub_category AS id,
-            trim(list_last(string_split(amazon_category_and_sub_category, '>'))) AS name,
-            amazon_category_and_sub_category AS path
-          FROM ${src} WHERE trim(coalesce(amazon_category_and_sub_category, '')) <> '' ORDER BY 1)
-       TO '${categories}' (HEADER)`,
-  );
-  con.closeSync();
-  return { items, categories };
-}
-
-async function fileRef(path: string, name: string) {
-  const bytes = await readFile(path);
-  return {
-    ref: {
-      type: 'file',
-      name,
-      size: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-    },
-    b64: bytes.toString('base64'),
-  };
-}
+import { fileRef, writeAuditInputs } from './auditData.ts';
 
 describe('audit cell (headless Chromium)', () => {
   let e2e: E2E;
@@ -60,7 +22,7 @@ describe('audit cell (headless Chromium)', () => {
 
   it('infers one listed category per item and agrees with most existing labels', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bt-audit-'));
-    const paths = await writeInputs(dir);
+    const paths = await writeAuditInputs(dir);
     const items = await fileRef(paths.items, 'items.csv');
     const cats = await fileRef(paths.categories, 'categories.csv');
     const now = new Date().toISOString();

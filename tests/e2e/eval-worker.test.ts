@@ -16,72 +16,24 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateArtifact } from '../../src/core/eval/evaluate.ts';
 import { DEFAULT_COSTS } from '../../src/core/eval/report.ts';
-import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import { columnarFromArrow } from '../../src/core/ml/arrowTable.ts';
 import type { SplitSpec } from '../../src/core/ml/split/index.ts';
-import type { NotebookDoc } from '../../src/core/notebook/types.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
+import { flightsNotebook } from './flights.ts';
+import { addCell, runNotebook, storedArtifact } from './steps.ts';
 
 // 125,000 rows, 80 % test: a 100,000-row evaluation.
 const ROWS = Number(process.env.BENCHTOP_E2E_EVAL_ROWS ?? 125_000);
 const SPLIT: SplitSpec = { kind: 'stratified', seed: 42, fractions: { train: 0.12, valid: 0.08, test: 0.8 } };
 
-function notebookDoc(): NotebookDoc {
-  const now = new Date().toISOString();
-  const sample = `SELECT delay > 15 AS late, distance, time,
-  CASE WHEN time < 10 THEN 'morning' WHEN time < 16 THEN 'midday' ELSE 'evening' END AS period
-  FROM flights USING SAMPLE ${ROWS} ROWS (reservoir, 42)`;
-  return {
-    format: 'benchtop-notebook',
-    version: 1,
-    id: `eval-worker-e2e-${Date.now()}`,
+const notebookDoc = () =>
+  flightsNotebook({
+    id: 'eval-worker-e2e',
     title: 'Flight delays — a large evaluation',
-    createdAt: now,
-    updatedAt: now,
-    cells: [
-      {
-        id: 'src',
-        kind: 'source',
-        config: { name: 'flights', ref: { type: 'bundled', id: 'flights-200k' } },
-      },
-      { id: 'smp', kind: 'sql', config: { name: 'sample', sql: sample } },
-      {
-        id: 'trn',
-        kind: 'train',
-        config: {
-          input: 'sample',
-          target: 'late',
-          features: ['distance', 'time', 'period'],
-          split: SPLIT,
-          family: 'gbdt',
-          params: { nEstimators: 30 },
-          seed: 42,
-          name: 'gbdt · late',
-        },
-      },
-    ],
-  };
-}
-
-async function storedArtifact(page: Page, runId: string): Promise<ModelArtifact> {
-  return page.evaluate(
-    (runId) =>
-      new Promise<ModelArtifact>((resolve, reject) => {
-        const req = indexedDB.open('benchtop');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const get = db.transaction('runs').objectStore('runs').get(runId);
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as { artifact: ModelArtifact }).artifact);
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-    runId,
-  );
-}
+    rows: ROWS,
+    trees: 30,
+    split: SPLIT,
+  });
 
 const withoutTimes = (ev: unknown) =>
   JSON.parse(JSON.stringify({ ...(ev as object), durationsMs: undefined }));
@@ -95,11 +47,7 @@ describe('evaluation off the main thread (headless Chromium)', () => {
     e2e = await startE2E();
     t = await openApp(e2e);
     page = t.page;
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(page, 300_000);
+    await runNotebook(page, notebookDoc(), 300_000);
     const trained = await page.evaluate(() => window.benchtop!.states().trn);
     if (trained.status !== 'ok') throw new Error(`training failed: ${trained.status} ${trained.error}`);
     // Frames are recorded only while the evaluation computes (the stage line is up): painting the
@@ -121,10 +69,7 @@ describe('evaluation off the main thread (headless Chromium)', () => {
       requestAnimationFrame(tick);
     });
     // An evaluate cell through the menu: it follows the train cell's latest run and evaluates it.
-    const before = await page.locator('[data-testid=cell]').count();
-    await page.locator('[data-testid=add-cell]').last().click();
-    await page.locator('[data-testid=add-evaluate]').click();
-    const added = page.locator('[data-testid=cell]').nth(before);
+    const added = await addCell(page, 'evaluate');
     cellId = (await added.getAttribute('data-cell-id'))!;
     // Wait for it, logging the stages (a slow machine shows where the time goes).
     const t0 = Date.now();

@@ -9,8 +9,9 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
+import { addCell, runNotebook } from './steps.ts';
 
 const notebookDoc = () =>
   flightsNotebook({ id: 'evaluate-e2e', title: 'Flight delays — evaluation', rows: 15000, trees: 40 });
@@ -39,11 +40,7 @@ describe('evaluate cell (headless Chromium)', () => {
     e2e = await startE2E();
     t = await openApp(e2e);
     page = t.page;
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(page, 240_000);
+    await runNotebook(page, notebookDoc(), 240_000);
   }, 300_000);
   afterAll(async () => {
     await e2e?.close();
@@ -53,11 +50,7 @@ describe('evaluate cell (headless Chromium)', () => {
     const train = await page.evaluate(() => window.benchtop!.states().trn);
     expect(train.status, train.error).toBe('ok');
     const runId = train.result!.meta!.runId as string;
-    const before = await page.locator('[data-testid=cell]').count();
-    await page.locator('[data-testid=add-cell]').last().click();
-    await page.locator('[data-testid=add-evaluate]').click();
-    cell = page.locator('[data-testid=cell]').nth(before);
-    await cell.locator('[data-testid=evaluate-cell]').waitFor();
+    cell = await addCell(page, 'evaluate', 'evaluate-cell');
     await cell.locator('[data-testid=eval-result]').waitFor({ timeout: 120_000 });
     const id = (await cell.getAttribute('data-cell-id'))!;
     const state = await page.evaluate((id) => window.benchtop!.states()[id], id);

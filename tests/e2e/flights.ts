@@ -1,8 +1,9 @@
 /**
  * A small flight-delay notebook shared by the model e2e tests (evaluate, predict): the bundled
  * flights-200k table → a seeded sample with `late = delay > 15` and a categorical `period` of the
- * day → a train cell (GBDT unless told otherwise).
+ * day → a GBDT train cell (stratified split unless told otherwise).
  */
+import type { AnySplitSpec } from '../../src/core/ml/split/index.ts';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 
 export function flightsNotebook(opts: {
@@ -10,6 +11,8 @@ export function flightsNotebook(opts: {
   title: string;
   rows: number;
   trees: number;
+  /** Default: stratified 70 / 15 / 15, seed 42. */
+  split?: AnySplitSpec;
 }): NotebookDoc {
   const now = new Date().toISOString();
   const sample = `SELECT delay > 15 AS late, distance, time,
@@ -36,7 +39,11 @@ export function flightsNotebook(opts: {
           input: 'sample',
           target: 'late',
           features: ['distance', 'time', 'period'],
-          split: { kind: 'stratified', seed: 42, fractions: { train: 0.7, valid: 0.15, test: 0.15 } },
+          split: opts.split ?? {
+            kind: 'stratified',
+            seed: 42,
+            fractions: { train: 0.7, valid: 0.15, test: 0.15 },
+          },
           family: 'gbdt',
           params: { nEstimators: opts.trees },
           seed: 42,

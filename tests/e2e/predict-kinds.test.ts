@@ -19,7 +19,8 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { parseCurl } from '../../src/ui/predict/model.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
+import { runNotebook } from './steps.ts';
 import { scriptsSql } from './scripts.ts';
 
 const TOKEN = 'e2e-predict-kinds-token-71c2';
@@ -72,11 +73,7 @@ describe('predict panel for every task and field type (headless Chromium + compa
     e2e = await startE2E({ token: TOKEN, modelsDir });
     t = await openApp(e2e);
     page = t.page;
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(page, 300_000);
+    await runNotebook(page, notebookDoc(), 300_000);
   }, 360_000);
   afterAll(async () => {
     await e2e?.close();

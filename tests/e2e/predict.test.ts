@@ -16,32 +16,13 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact, type ModelArtifact } from '../../src/core/ml/artifact.ts';
 import { parseCurl } from '../../src/ui/predict/model.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
+import { addCell, runNotebook, storedArtifact } from './steps.ts';
 
 const TOKEN = 'e2e-deploy-token-3f9a';
 const notebookDoc = () =>
   flightsNotebook({ id: 'predict-e2e', title: 'Flight delays — predict & serve', rows: 6000, trees: 30 });
-
-async function storedArtifact(page: Page, runId: string): Promise<ModelArtifact> {
-  return page.evaluate(
-    (runId) =>
-      new Promise<ModelArtifact>((resolve, reject) => {
-        const req = indexedDB.open('benchtop');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const get = db.transaction('runs').objectStore('runs').get(runId);
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as { artifact: ModelArtifact }).artifact);
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-    runId,
-  );
-}
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
@@ -57,11 +38,7 @@ describe('predict, deploy and monitor cells (headless Chromium + companion serve
     e2e = await startE2E({ token: TOKEN, modelsDir });
     t = await openApp(e2e);
     page = t.page;
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(page, 240_000);
+    await runNotebook(page, notebookDoc(), 240_000);
   }, 300_000);
   afterAll(async () => {
     await e2e?.close();
@@ -88,10 +65,7 @@ describe('predict, deploy and monitor cells (headless Chromium + companion serve
     expect(train.status, train.error).toBe('ok');
     const runId = train.result!.meta!.runId as string;
     artifact = await storedArtifact(page, runId);
-    const before = await page.locator('[data-testid=cell]').count();
-    await page.locator('[data-testid=add-cell]').last().click();
-    await page.locator('[data-testid=add-predict]').click();
-    cell = page.locator('[data-testid=cell]').nth(before);
+    cell = await addCell(page, 'predict');
     await cell.locator('[data-testid=predict-probability]').waitFor({ timeout: 60_000 });
     // The form follows the input schema.
     expect(
@@ -225,10 +199,7 @@ describe('predict, deploy and monitor cells (headless Chromium + companion serve
       body: JSON.stringify({ rows }),
     });
     expect(res.status).toBe(200);
-    const before = await page.locator('[data-testid=cell]').count();
-    await page.locator('[data-testid=add-cell]').last().click();
-    await page.locator('[data-testid=add-monitor]').click();
-    const mon = page.locator('[data-testid=cell]').nth(before);
+    const mon = await addCell(page, 'monitor');
     await mon.locator('[data-testid=monitor-model]').fill('flight-late');
     await mon.locator('[data-testid=monitor-refresh]').click();
     await mon.locator('[data-testid=monitor-table]').waitFor({ timeout: 30_000 });

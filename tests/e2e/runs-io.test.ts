@@ -15,6 +15,7 @@ import { loadArtifact, type ModelArtifact } from '../../src/core/ml/artifact.ts'
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
+import { runNotebook, storedRuns } from './steps.ts';
 
 const GBDT_NAME = 'gbdt, "small" · late';
 const LINEAR_NAME = 'logistic; plain, v2';
@@ -53,26 +54,6 @@ interface StoredRun {
   baseline: { valid: Record<string, number>; test: Record<string, number> };
   config: { family: string; features: string[] };
   artifact: ModelArtifact;
-}
-
-async function storedRuns(page: Page): Promise<StoredRun[]> {
-  return page.evaluate(
-    () =>
-      new Promise<StoredRun[]>((resolve, reject) => {
-        const nbId = window.benchtop!.notebook().id;
-        const req = indexedDB.open('benchtop');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const get = db.transaction('runs').objectStore('runs').getAll();
-          get.onsuccess = () => {
-            db.close();
-            resolve((get.result as StoredRun[]).filter((r) => r.notebookId === nbId));
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-  );
 }
 
 async function downloadOf(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
@@ -159,11 +140,7 @@ describe('model artifact download / upload and runs export (headless Chromium)',
     e2e = await startE2E();
     t = await openApp(e2e);
     page = t.page;
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, firstNotebook());
-    await settle(page, 240_000);
+    await runNotebook(page, firstNotebook(), 240_000);
   }, 300_000);
   afterAll(async () => {
     await e2e?.close();
@@ -172,7 +149,7 @@ describe('model artifact download / upload and runs export (headless Chromium)',
   it('downloads the GBDT artifact: it loads in Node and predicts what the predict cell shows', async () => {
     const states = await page.evaluate(() => window.benchtop!.states());
     for (const id of ['trn', 'lin', 'prd']) expect(states[id]?.status, states[id]?.error).toBe('ok');
-    const runs = await storedRuns(page);
+    const runs = await storedRuns<StoredRun>(page);
     expect(runs.map((r) => r.name).sort()).toEqual([GBDT_NAME, LINEAR_NAME].sort());
     gbdtRun = runs.find((r) => r.name === GBDT_NAME)!;
 
@@ -203,7 +180,7 @@ describe('model artifact download / upload and runs export (headless Chromium)',
   });
 
   it('exports the runs as JSON: metrics equal the stored runs', async () => {
-    const runs = await storedRuns(page);
+    const runs = await storedRuns<StoredRun>(page);
     const table = page.locator('[data-testid=cell][data-cell-id=trn] [data-testid=runs-table]');
     const file = await downloadOf(page, () => table.locator('[data-testid=runs-export-json]').click());
     expect(file.name).toBe('benchtop-runs.json');
@@ -221,7 +198,7 @@ describe('model artifact download / upload and runs export (headless Chromium)',
   });
 
   it('exports the runs as CSV: header, one row per run, commas and quotes quoted', async () => {
-    const runs = await storedRuns(page);
+    const runs = await storedRuns<StoredRun>(page);
     const table = page.locator('[data-testid=cell][data-cell-id=trn] [data-testid=runs-table]');
     const file = await downloadOf(page, () => table.locator('[data-testid=runs-export-csv]').click());
     expect(file.name).toBe('benchtop-runs.csv');
@@ -252,12 +229,8 @@ describe('model artifact download / upload and runs export (headless Chromium)',
   });
 
   it('uploads the artifact into a fresh notebook: the run is back and the predict cell uses it', async () => {
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, freshNotebook());
-    await settle(page, 240_000);
-    expect(await storedRuns(page)).toEqual([]);
+    await runNotebook(page, freshNotebook(), 240_000);
+    expect(await storedRuns<StoredRun>(page)).toEqual([]);
     const trainCell = page.locator('[data-testid=cell][data-cell-id=trn]');
     await trainCell.locator('[data-testid=runs-upload-input]').setInputFiles({
       name: 'gbdt-small-late.model.json',
@@ -267,7 +240,7 @@ describe('model artifact download / upload and runs export (headless Chromium)',
     const row = trainCell.locator('[data-testid=run-row]');
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     await expect(row.locator('.name').textContent()).resolves.toContain('uploaded');
-    const [uploaded] = await storedRuns(page);
+    const [uploaded] = await storedRuns<StoredRun>(page);
     expect(uploaded.origin).toBe('upload');
     // Uploaded into a train cell whose table has the model's input columns: tied to that table.
     expect((uploaded.config as { input?: string }).input).toBe('sample');
@@ -297,7 +270,7 @@ describe('model artifact download / upload and runs export (headless Chromium)',
   it('an artifact uploaded where no table has its columns still predicts typed-in records', async () => {
     const trainCell = page.locator('[data-testid=cell][data-cell-id=trn]');
     await trainCell.locator('[data-testid=run-row] [data-testid=run-delete]').click();
-    await expect.poll(async () => (await storedRuns(page)).length, { timeout: 10_000 }).toBe(0);
+    await expect.poll(async () => (await storedRuns<StoredRun>(page)).length, { timeout: 10_000 }).toBe(0);
     // The bundled flights table has no `period` column: the uploaded model cannot be tied to it.
     await trainCell.locator('[data-testid=train-table]').selectOption('flights');
     await trainCell.locator('[data-testid=runs-upload-input]').setInputFiles({
@@ -305,8 +278,8 @@ describe('model artifact download / upload and runs export (headless Chromium)',
       mimeType: 'application/json',
       buffer: Buffer.from(artifactText),
     });
-    await expect.poll(async () => (await storedRuns(page)).length, { timeout: 10_000 }).toBe(1);
-    const [uploaded] = await storedRuns(page);
+    await expect.poll(async () => (await storedRuns<StoredRun>(page)).length, { timeout: 10_000 }).toBe(1);
+    const [uploaded] = await storedRuns<StoredRun>(page);
     expect((uploaded.config as { input?: string }).input).toBe('');
     const predict = page.locator('[data-testid=cell][data-cell-id=prd]');
     await page.evaluate(() => window.benchtop!.runAll());

@@ -14,7 +14,8 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
+import { runNotebook } from './steps.ts';
 import { FILLER, scriptsSql } from './scripts.ts';
 
 function notebookDoc(): NotebookDoc {
@@ -85,11 +86,7 @@ describe('per-term explanations of a text column (headless Chromium)', () => {
     e2e = await startE2E();
     t = await openApp(e2e);
     page = t.page;
-    await page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(page, 300_000);
+    await runNotebook(page, notebookDoc(), 300_000);
   }, 360_000);
   afterAll(async () => {
     await e2e?.close();

@@ -6,13 +6,14 @@
  * shown is the mean of the folds, the rungs follow the schedule, the runs table shows "± std". Then
  * Cancel during the folds stops within a second and stores nothing. Screenshots under /tmp.
  */
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CvRecord } from '../../src/core/ml/cv.ts';
 import type { SearchRecord } from '../../src/core/ml/search.ts';
 import { fmtMetric, fmtStd } from '../../src/ui/train/runs.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
+import { runNotebook, storedRuns, trainAndWait } from './steps.ts';
 
 interface StoredRun {
   id: string;
@@ -23,25 +24,6 @@ interface StoredRun {
     provenance: { search?: SearchRecord; cv?: CvRecord };
     model: { params: Record<string, unknown> };
   };
-}
-
-async function storedRuns(page: Page): Promise<StoredRun[]> {
-  return page.evaluate(async () => {
-    const nbId = window.benchtop!.notebook().id;
-    return new Promise<StoredRun[]>((resolve, reject) => {
-      const req = indexedDB.open('benchtop');
-      req.onerror = () => reject(req.error);
-      req.onsuccess = () => {
-        const db = req.result;
-        const get = db.transaction('runs').objectStore('runs').getAll();
-        get.onsuccess = () => {
-          resolve((get.result as StoredRun[]).filter((r) => r.notebookId === nbId));
-          db.close();
-        };
-        get.onerror = () => reject(get.error);
-      };
-    });
-  });
 }
 
 describe('train cell: k-fold cross-validation and successive halving (headless Chromium)', () => {
@@ -59,11 +41,7 @@ describe('train cell: k-fold cross-validation and successive halving (headless C
       rows: 2000,
       trees: 40,
     });
-    await t.page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, doc);
-    await settle(t.page, 180_000);
+    await runNotebook(t.page, doc, 180_000);
     cell = t.page.locator('[data-testid=cell][data-cell-id=trn]');
     cellId = 'trn';
     await cell.locator('[data-testid=train-form]').waitFor();
@@ -74,7 +52,7 @@ describe('train cell: k-fold cross-validation and successive halving (headless C
 
   it('3-fold CV + halving through the form: fold metrics on screen equal the stored run; mean of the folds', async () => {
     const { page } = t;
-    const before = (await storedRuns(page)).length;
+    const before = (await storedRuns<StoredRun>(page)).length;
     await cell.locator('[data-testid=split-kfold]').click();
     await cell.locator('[data-testid=split-k]').fill('3');
     await cell.locator('[data-testid=split-k]').press('Tab');
@@ -109,20 +87,9 @@ describe('train cell: k-fold cross-validation and successive halving (headless C
     });
     await preview.screenshot({ path: '/tmp/cv-preview.png' });
 
-    const runsBefore = await page.evaluate((id) => window.benchtop!.states()[id]?.runs ?? 0, cellId);
-    await cell.locator('[data-testid=train-button]').click();
-    await page.waitForFunction(
-      ([id, n]) => {
-        const s = window.benchtop!.states()[id as string];
-        return s && (s.runs ?? 0) > (n as number) && s.status !== 'running' && s.status !== 'queued';
-      },
-      [cellId, runsBefore] as const,
-      { timeout: 180_000, polling: 100 },
-    );
-    const state = await page.evaluate((id) => window.benchtop!.states()[id], cellId);
-    expect(state.status, state.error).toBe('ok');
+    const state = await trainAndWait(page, cell, 180_000);
 
-    const runs = await storedRuns(page);
+    const runs = await storedRuns<StoredRun>(page);
     expect(runs.length).toBe(before + 1);
     const run = runs.find((r) => r.id === state.result!.meta!.runId)!;
     const cv = run.cv!;
@@ -192,7 +159,7 @@ describe('train cell: k-fold cross-validation and successive halving (headless C
     await cell.locator('[data-testid=param-nEstimators]').press('Tab');
     await cell.locator('[data-testid=param-earlyStoppingRounds]').fill('0');
     await cell.locator('[data-testid=param-earlyStoppingRounds]').press('Tab');
-    const before = (await storedRuns(page)).length;
+    const before = (await storedRuns<StoredRun>(page)).length;
     await cell.locator('[data-testid=train-button]').click();
     // Progress names the fold; wait for the second one, then cancel.
     await page.waitForFunction(
@@ -214,7 +181,7 @@ describe('train cell: k-fold cross-validation and successive halving (headless C
     console.log(`cancel during fold 2 took ${ms} ms`);
     expect(ms).toBeLessThan(1000);
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await storedRuns(page)).length).toBe(before);
+    expect((await storedRuns<StoredRun>(page)).length).toBe(before);
     await cell.locator('[data-testid=train-cancelled]').waitFor();
     expect(t.errors).toEqual([]);
   }, 180_000);

@@ -14,7 +14,8 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
-import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
+import { addTrainCell, runNotebook, storedRun, train } from './steps.ts';
 
 const ROWS = 20_000;
 const SAMPLE_SQL = `SELECT date, delay > 15 AS late, distance, origin, destination
@@ -70,15 +71,6 @@ const shownDate = (t: number): string =>
     .replace(/:00\.000Z$/, '');
 const shownPct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-async function addTrainCell(page: Page): Promise<Locator> {
-  const before = await page.locator('[data-testid=cell]').count();
-  await page.locator('[data-testid=add-cell]').last().click();
-  await page.locator('[data-testid=add-train]').click();
-  const cell = page.locator('[data-testid=cell]').nth(before);
-  await cell.locator('[data-testid=train-form]').waitFor();
-  return cell;
-}
-
 interface ShownPart {
   part: string;
   rows: number;
@@ -102,23 +94,6 @@ async function waitPreview(cell: Locator, kind: string): Promise<void> {
   await cell.locator(`[data-testid=split-preview][data-kind=${kind}]`).waitFor({ timeout: 30_000 });
 }
 
-async function train(page: Page, cell: Locator): Promise<Record<string, unknown>> {
-  const id = (await cell.getAttribute('data-cell-id'))!;
-  const runsBefore = await page.evaluate((id) => window.benchtop!.states()[id]?.runs ?? 0, id);
-  await cell.locator('[data-testid=train-button]').click();
-  await page.waitForFunction(
-    ([id, n]) => {
-      const s = window.benchtop!.states()[id as string];
-      return s && (s.runs ?? 0) > (n as number) && s.status !== 'running' && s.status !== 'queued';
-    },
-    [id, runsBefore] as const,
-    { timeout: 150_000, polling: 100 },
-  );
-  const state = await page.evaluate((id) => window.benchtop!.states()[id], id);
-  expect(state.status, state.error).toBe('ok');
-  return state.result!.meta!;
-}
-
 interface StoredRun {
   config: { split: { kind: string; column?: string } };
   split: {
@@ -130,26 +105,6 @@ interface StoredRun {
   artifact: ModelArtifact;
 }
 
-async function storedRun(page: Page, runId: string): Promise<StoredRun> {
-  return page.evaluate(
-    (runId) =>
-      new Promise<StoredRun>((resolve, reject) => {
-        const req = indexedDB.open('benchtop');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const get = db.transaction('runs').objectStore('runs').get(runId);
-          get.onsuccess = () => {
-            db.close();
-            resolve(get.result as StoredRun);
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-    runId,
-  );
-}
-
 describe('temporal and grouped splits in the train cell (headless Chromium)', () => {
   let e2e: E2E;
   let t: TrackedPage;
@@ -158,11 +113,7 @@ describe('temporal and grouped splits in the train cell (headless Chromium)', ()
   beforeAll(async () => {
     e2e = await startE2E();
     t = await openApp(e2e);
-    await t.page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(t.page, 180_000);
+    await runNotebook(t.page, notebookDoc(), 180_000);
     rows = await sampleRows(t.page);
     cell = await addTrainCell(t.page);
     await cell.locator('[data-testid=train-table]').selectOption('sample');
@@ -232,7 +183,7 @@ describe('temporal and grouped splits in the train cell (headless Chromium)', ()
 
     // Trained on that split: the model's train range of `date` ends before the validation cut.
     const meta = await train(page, cell);
-    const run = await storedRun(page, String(meta.runId));
+    const run = await storedRun<StoredRun>(page, String(meta.runId));
     expect(run.config.split).toMatchObject({ kind: 'temporal', column: 'date' });
     expect(run.split.temporal?.cuts).toEqual({
       validStart: new Date(validStart).toISOString(),
@@ -268,7 +219,7 @@ describe('temporal and grouped splits in the train cell (headless Chromium)', ()
     await cell.locator('.split').first().screenshot({ path: '/tmp/split-grouped.png' });
 
     const meta = await train(page, cell);
-    const run = await storedRun(page, String(meta.runId));
+    const run = await storedRun<StoredRun>(page, String(meta.runId));
     expect(run.config.split).toMatchObject({ kind: 'grouped', column: 'origin' });
     expect(run.split.grouped?.groups).toEqual({
       train: shownGroups[0],

@@ -11,6 +11,15 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { addTrainCell, runNotebook, storedRuns as allRuns, train } from './steps.ts';
+
+/** The open notebook's stored runs: id, family and name. */
+async function storedRuns(page: Page): Promise<{ id: string; family: string; name: string }[]> {
+  const all = await allRuns<{ id: string; notebookId: string; name: string; config: { family: string } }>(
+    page,
+  );
+  return all.map((r) => ({ id: r.id, family: r.config.family, name: r.name }));
+}
 
 const SAMPLE_SQL =
   'SELECT row_number() OVER () AS flight_id, delay > 15 AS late, delay, distance, time FROM flights USING SAMPLE 15000 ROWS (reservoir, 42)';
@@ -35,16 +44,6 @@ function notebookDoc(): NotebookDoc {
   };
 }
 
-/** Add a train cell at the end through the menu; returns its locator. */
-async function addTrainCell(page: Page): Promise<Locator> {
-  const before = await page.locator('[data-testid=cell]').count();
-  await page.locator('[data-testid=add-cell]').last().click();
-  await page.locator('[data-testid=add-train]').click();
-  const cell = page.locator('[data-testid=cell]').nth(before);
-  await cell.locator('[data-testid=train-form]').waitFor();
-  return cell;
-}
-
 /** Fill the form: table, target, family and a few params; wait for the split preview. */
 async function fillForm(
   cell: Locator,
@@ -67,52 +66,6 @@ async function fillForm(
   await cell.locator('[data-testid=excluded-feature][data-column=delay]').waitFor({ timeout: 30_000 });
 }
 
-async function train(page: Page, cell: Locator, timeout = 150_000): Promise<Record<string, unknown>> {
-  const id = (await cell.getAttribute('data-cell-id'))!;
-  const runsBefore = await page.evaluate((id) => window.benchtop!.states()[id]?.runs ?? 0, id);
-  await cell.locator('[data-testid=train-button]').click();
-  await page.waitForFunction(
-    ([id, n]) => {
-      const s = window.benchtop!.states()[id as string];
-      return s && (s.runs ?? 0) > (n as number) && s.status !== 'running' && s.status !== 'queued';
-    },
-    [id, runsBefore] as const,
-    { timeout, polling: 100 },
-  );
-  const state = await page.evaluate((id) => window.benchtop!.states()[id], id);
-  expect(state.status, state.error).toBe('ok');
-  return state.result!.meta!;
-}
-
-async function storedRuns(page: Page): Promise<{ id: string; family: string; name: string }[]> {
-  return page.evaluate(async () => {
-    const nbId = window.benchtop!.notebook().id;
-    return new Promise((resolve, reject) => {
-      const req = indexedDB.open('benchtop');
-      req.onerror = () => reject(req.error);
-      req.onsuccess = () => {
-        const db = req.result;
-        const get = db.transaction('runs').objectStore('runs').getAll();
-        get.onsuccess = () => {
-          const all = get.result as {
-            id: string;
-            notebookId: string;
-            name: string;
-            config: { family: string };
-          }[];
-          resolve(
-            all
-              .filter((r) => r.notebookId === nbId)
-              .map((r) => ({ id: r.id, family: r.config.family, name: r.name })),
-          );
-          db.close();
-        };
-        get.onerror = () => reject(get.error);
-      };
-    });
-  });
-}
-
 describe('train cell (headless Chromium)', () => {
   let e2e: E2E;
   let t: TrackedPage;
@@ -121,11 +74,7 @@ describe('train cell (headless Chromium)', () => {
   beforeAll(async () => {
     e2e = await startE2E();
     t = await openApp(e2e);
-    await t.page.evaluate(async (doc) => {
-      await window.benchtop!.openNotebook(doc);
-      await window.benchtop!.runAll();
-    }, notebookDoc());
-    await settle(t.page);
+    await runNotebook(t.page, notebookDoc());
   });
   afterAll(async () => {
     await e2e?.close();
