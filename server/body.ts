@@ -50,7 +50,17 @@ const tooLarge = (limit: number) =>
 /** The raw body bytes, at most `limit` of them; throws 413 past the cap. */
 export async function readCapped(c: Context, limit: number): Promise<Uint8Array> {
   const declared = c.req.header('content-length');
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
+  const known = declared !== undefined && /^\d+$/.test(declared);
+  if (known && Number(declared) > limit) throw tooLarge(limit);
+  // With a Content-Length within the cap, node:http delivers exactly that many bytes, so the whole
+  // body can be read at once: @hono/node-server then reads the socket directly instead of building a
+  // fetch Request and a web ReadableStream (about a tenth of a plain /predict's CPU). Chunked bodies
+  // (no length) keep the capped stream read below.
+  if (known && c.req.raw.method !== 'GET' && c.req.raw.method !== 'HEAD') {
+    const buf = new Uint8Array(await c.req.raw.arrayBuffer());
+    if (buf.byteLength > limit) throw tooLarge(limit);
+    return buf;
+  }
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();

@@ -28,20 +28,25 @@
  * through WHICH of its d path features x follows (the o_i above: a pattern s of d bits). Per row, a
  * tree then routes each internal node once and propagates patterns top-down (one AND per node, see
  * Tables), and each leaf adds its d credits (o_i − z_i)·v·∫ Π_{k≠i} φ_k, which are
- * - looked up, for leaves with few distinct path features: a table per leaf holds them for all 2^d
- *   patterns (the same integrals and Gauss–Legendre rule, computed once per model with prefix/suffix
- *   products), Σ d·2^d doubles within TABLE_BUDGET (8 MiB), the cut `tableMaxD` chosen per model;
- * - computed, for the other leaves: the same formula for the one pattern, O(d·Q).
- * No quadrature over the tree's nodes, no division. A tree with a leaf of more than 30 distinct path
+ * - looked up, for leaves with few distinct path features. Since z(1−t) + t + (1/z − 1)·z(1−t) = 1,
+ *   ∫ Π_{k≠i} φ_k = F(s | bit i) + (1/z_i − 1)·F(s & ~bit i) with F(s) = v·∫ Π_k φ_k (all positive
+ *   terms: no cancellation), so a leaf's table holds one scalar per pattern — 2^d doubles, not the
+ *   d·2^d of a table of credits — and each credit is two lookups. Σ 2^d within TABLE_BUDGET (4 MiB),
+ *   the cut `tableMaxD` chosen per model;
+ * - computed, for the other leaves: the formula for the one pattern, O(d·Q), prefix/suffix products.
+ * No quadrature over the tree's nodes per row. A tree with a leaf of more than 30 distinct path
  * features (patterns are 32-bit masks) keeps the linear walk. All give the same values up to rounding
  * (tested to 1e-9 on random trees). Built on a model's first explanation (the server warms each model
- * before it takes traffic). On the serving bench's 300-tree, 31-leaf flights model (9 features;
- * tables for d ≤ 5: 85 % of leaves, 5.1 MB, ~0.1 s to build), CPU per row in Node on the shared
- * 2-core machine: linear walk 1.7–1.8 ms, pattern path 0.7 ms; on the explain bench's 30-feature
- * model (tables for 46 % of leaves) 2.5 → 1.3 ms under load. Bigger tables stopped paying: past a few
- * MB each lookup is a cache miss costing about what computing the credits does.
+ * before it takes traffic). Table credits are written to a buffer in leaf order and summed per feature
+ * at the end (adding each into phi[feature] at once made every add wait on the previous store to the
+ * same slot: with 9 features that chain cost more than the lookups).
+ * On the serving bench's 300-tree, 31-leaf flights model (9 features; 42k leaf entries; tables for
+ * every leaf, 2.0 MB), CPU per row in Node on the shared 2-core machine, old and new code alternating
+ * in one process (bench/lib/profilePredict.ts profiles the whole request path): linear walk 1.7–1.8 ms; the previous pattern path (tables of d·2^d
+ * credits for d ≤ 5, 5.1 MB; a DRAM miss per leaf, and per-row quadrature for the other 15 %)
+ * 0.85–1.05 ms; this one 0.55–0.6 ms (routing ≈ 0.2, credits ≈ 0.3).
  */
-import { type CompiledEnsemble, goesLeft } from './predict.ts';
+import type { CompiledEnsemble } from './predict.ts';
 
 /** Expected raw output of tree t over the training rows (cover-weighted mean of its leaves). */
 export function treeExpectation(e: CompiledEnsemble, t: number): number {
@@ -118,15 +123,21 @@ function prepare(e: CompiledEnsemble): Prepared {
 // ---- Leaf tables (Fast TreeSHAP v2 style; see the header) ----
 
 /**
- * Doubles (Σ d·2^d over table leaves) one ensemble's tables may take: 2^20 = 8 MiB. Leaves with more
- * distinct path features than fit get their credits computed per row instead (directLeaves): past a
- * few MB the tables stop fitting in cache, and a miss per leaf costs about what the arithmetic does.
+ * Doubles (Σ 2^d over table leaves) one ensemble's tables may take: 2^19 = 4 MiB. Leaves with more
+ * distinct path features than fit get their credits computed per row instead (directLeaves).
  */
-export const TABLE_BUDGET = 1 << 20;
+export const TABLE_BUDGET = 1 << 19;
 /** Tables only for leaves with at most this many distinct path features (2^d patterns each). */
 const TABLE_MAX_D = 16;
 /** Patterns are 32-bit masks: a tree with a leaf of more distinct path features keeps the linear walk. */
 const PATTERN_MAX_D = 30;
+/** Local node indices are packed above 11 bits of an int32 (`leafInfo`): larger trees keep the linear walk. */
+const PATTERN_MAX_INNER = 1 << 20;
+/**
+ * A leaf with a zero fraction below this is credited directly: the table identity divides by z (and
+ * covers are row counts, so real trees stay far above it).
+ */
+const MIN_ZERO = 1e-100;
 
 /**
  * The trees on the pattern path, flattened. A leaf's entries are its path's distinct features in first-seen order
@@ -136,44 +147,57 @@ const PATTERN_MAX_D = 30;
  *
  * Tree t's internal nodes, in preorder, are `innerStart[t]` .. `innerStart[t + 1] − 1` (local index j
  * = position − innerStart[t]; the root is j = 0); its leaves are `leafStart[t]` .. `leafStart[t + 1] − 1`,
- * in order of their d (so the inner loop's trip count is predictable; table leaves first, then from
- * `leafSplit[t]` the directly credited ones). A tree on the linear walk has none.
+ * table leaves first, then from `leafSplit[t]` the directly credited ones (sorted by d). A tree on the
+ * linear walk has none.
+ *
+ * Table leaf l holds F_l(s) = v·∫₀¹ Π_k (z_k(1−t) + s_k·t) dt for every pattern s of its d entries
+ * (at `leafTab[l] + s`). Since z(1−t) + t + (1/z − 1)·z(1−t) = 1, the integral without entry i is
+ * F(s with bit i set) + c_i·F(s with bit i clear), c_i = (1 − z_i)/z_i, so entry i's credit is
+ *   (o_i − z_i)·(F(s | bit i) + c_i·F(s & ~bit i)):
+ * two lookups in a table d times smaller than one of the d credits per pattern. The credits are summed
+ * feature by feature over `pairs` (one per table leaf and entry, grouped by class and feature), so
+ * each feature's sum stays in a register: scattering d credits per leaf into phi[feature] made every
+ * add wait on the previous store to the same slot.
  */
 interface Tables {
   patterned: Uint8Array;
   innerStart: Int32Array;
   leafStart: Int32Array;
-  /** Tree t's leaves from `leafSplit[t]` on have more than `tableMaxD` entries: credited directly. */
+  /** Tree t's leaves from `leafSplit[t]` on are credited directly (no table). */
   leafSplit: Int32Array;
   tableMaxD: number;
   /** Per internal node: routing copied from the ensemble (compact, in walk order). */
   innerFeature: Int32Array;
   innerThreshold: Float64Array;
-  /** −1 for categorical nodes (routed by the `cat*` lists), 0 for numeric ones. */
-  innerCatMask: Int32Array;
-  /** 1 − defaultLeft: where a missing value goes. */
-  innerMissingRight: Int32Array;
-  /** Parent's local index (−1 at the root), 1 when this node is its parent's right child. */
-  innerParent: Int32Array;
-  innerIsRight: Int32Array;
-  /** Entry number of this node's feature on its path. */
-  innerEntry: Int32Array;
+  /**
+   * Per internal node, packed (one load instead of five): parent's local index << 8 | categorical << 7 |
+   * missing goes right (1 − defaultLeft) << 6 | right child of its parent << 5 | the parent's entry.
+   */
+  innerInfo: Int32Array;
   /** Tree t's categorical nodes: `catStart[t]` .. `catStart[t + 1] − 1`, local index and ensemble node. */
   catStart: Int32Array;
   catLocal: Int32Array;
   catNode: Int32Array;
-  /** Per leaf: parent's local index, right child?, d, first feature in `feat`, table offset. */
-  leafParent: Int32Array;
-  leafIsRight: Int32Array;
+  /** Per leaf, packed: parent's local index << 11 | d << 6 | right child << 5 | the parent's entry. */
+  leafInfo: Int32Array;
+  /** Per leaf: d, first entry in `feat`, table offset (−1: direct). */
   leafD: Int32Array;
   leafFeat: Int32Array;
   leafTab: Int32Array;
-  /** Per leaf entry: the feature and its zero fraction z; per leaf: its value v. */
+  /** Per leaf entry: the feature, its zero fraction z and c = (1 − z)/z; per leaf: its value v. */
   feat: Int32Array;
   leafZero: Float64Array;
+  leafC: Float64Array;
   leafValue: Float64Array;
-  /** Per leaf and pattern s over its d entries: the d credits, at leafTab + s·d. */
+  /** F_l(s) per table leaf and pattern. */
   tab: Float64Array;
+  /**
+   * Table leaf entries grouped by class and feature (nFeat = max split feature + 1): group
+   * g = c·nFeat + f is `pairPos[pairStart[g]]` .. `pairPos[pairStart[g + 1] − 1]`, positions in `feat`.
+   */
+  nFeat: number;
+  pairStart: Int32Array;
+  pairPos: Int32Array;
   /** Most internal nodes in one table tree (scratch size). */
   maxInner: number;
 }
@@ -187,23 +211,22 @@ function emptyTables(nTrees: number): Tables {
     tableMaxD: 0,
     innerFeature: new Int32Array(0),
     innerThreshold: new Float64Array(0),
-    innerCatMask: new Int32Array(0),
-    innerMissingRight: new Int32Array(0),
-    innerParent: new Int32Array(0),
-    innerIsRight: new Int32Array(0),
-    innerEntry: new Int32Array(0),
+    innerInfo: new Int32Array(0),
     catStart: new Int32Array(nTrees + 1),
     catLocal: new Int32Array(0),
     catNode: new Int32Array(0),
-    leafParent: new Int32Array(0),
-    leafIsRight: new Int32Array(0),
+    leafInfo: new Int32Array(0),
     leafD: new Int32Array(0),
     leafFeat: new Int32Array(0),
     leafTab: new Int32Array(0),
     feat: new Int32Array(0),
     leafZero: new Float64Array(0),
+    leafC: new Float64Array(0),
     leafValue: new Float64Array(0),
     tab: new Float64Array(0),
+    nFeat: 0,
+    pairStart: new Int32Array(1),
+    pairPos: new Int32Array(0),
     maxInner: 0,
   };
 }
@@ -218,6 +241,8 @@ interface LeafInfo {
   /** Distinct path features in first-seen order, and each one's zero fraction (product of cover ratios). */
   feats: number[];
   zero: number[];
+  /** Whether it gets a table (set once the cut is known). */
+  table: boolean;
 }
 
 interface InnerInfo {
@@ -227,7 +252,10 @@ interface InnerInfo {
   entry: number;
 }
 
-/** Preorder walk of tree t: its internal nodes and leaves (with entries), or null if a leaf is too deep. */
+/**
+ * Preorder walk of tree t: its internal nodes and leaves (with entries), or null if a leaf has too many
+ * distinct path features or the tree too many nodes for the pattern path.
+ */
 function walkTree(
   e: CompiledEnsemble,
   p: Prepared,
@@ -242,12 +270,13 @@ function walkTree(
     const { node, parent, isRight, feats, zero } = stack.pop() as Frame;
     if (e.left[node] < 0) {
       if (feats.length > PATTERN_MAX_D) return null;
-      leaves.push({ value: e.value[node], parent, isRight, feats, zero });
+      leaves.push({ value: e.value[node], parent, isRight, feats, zero, table: false });
       continue;
     }
     const f = e.feature[node];
-    let entry = feats.indexOf(f);
+    const entry = feats.indexOf(f);
     const local = inner.length;
+    if (local >= PATTERN_MAX_INNER) return null;
     inner.push({ node, parent, isRight, entry: entry < 0 ? feats.length : entry });
     for (const side of [1, 0]) {
       // Right pushed first so the left subtree comes next in preorder.
@@ -266,24 +295,27 @@ function walkTree(
         zero: cz,
       });
     }
-    entry = -1;
   }
   return { inner, leaves };
 }
+
+/** Whether a leaf's zero fractions allow the table identity (which divides by each z). */
+const tableable = (l: LeafInfo): boolean => l.zero.every((z) => z >= MIN_ZERO);
 
 function buildTables(e: CompiledEnsemble, p: Prepared): Tables {
   const T = emptyTables(e.nTrees);
   const inner: InnerInfo[] = [];
   const leaves: LeafInfo[] = [];
+  const leafTree: number[] = [];
   const catLocal: number[] = [];
   const catNode: number[] = [];
   const walks = Array.from({ length: e.nTrees }, (_, t) =>
     e.left[e.root[t]] >= 0 ? walkTree(e, p, t) : null,
   );
-  // The table cut: the largest D with Σ over leaves of d ≤ D of d·2^d within the budget.
+  // The table cut: the largest D with Σ over (tableable) leaves of d ≤ D of 2^d within the budget.
   const perD = new Float64Array(PATTERN_MAX_D + 1);
   for (const w of walks)
-    for (const l of w?.leaves ?? []) perD[l.feats.length] += l.feats.length * 2 ** l.feats.length;
+    for (const l of w?.leaves ?? []) if (tableable(l)) perD[l.feats.length] += 2 ** l.feats.length;
   let entries = 0;
   T.tableMaxD = 0;
   for (let d = 1; d <= TABLE_MAX_D && entries + perD[d] <= TABLE_BUDGET; d++) {
@@ -302,11 +334,14 @@ function buildTables(e: CompiledEnsemble, p: Prepared): Tables {
           catNode.push(n.node);
         }
       });
-      // Stable sort by d: table leaves first, and runs of equal trip counts for the credit loops.
-      w.leaves.sort((a, b) => a.feats.length - b.feats.length);
-      const nTable = w.leaves.filter((l) => l.feats.length <= T.tableMaxD).length;
-      T.leafSplit[t] = leaves.length + nTable;
-      leaves.push(...w.leaves);
+      for (const l of w.leaves) l.table = l.feats.length <= T.tableMaxD && tableable(l);
+      // Table leaves first, then the direct ones; each by d (runs of equal trip counts). Stable.
+      w.leaves.sort((a, b) => +b.table - +a.table || a.feats.length - b.feats.length);
+      T.leafSplit[t] = leaves.length + w.leaves.filter((l) => l.table).length;
+      for (const l of w.leaves) {
+        leaves.push(l);
+        leafTree.push(t);
+      }
     }
     T.innerStart[t + 1] = inner.length;
     T.leafStart[t + 1] = leaves.length;
@@ -317,23 +352,24 @@ function buildTables(e: CompiledEnsemble, p: Prepared): Tables {
   const nInner = inner.length;
   T.innerFeature = new Int32Array(nInner);
   T.innerThreshold = new Float64Array(nInner);
-  T.innerCatMask = new Int32Array(nInner);
-  T.innerMissingRight = new Int32Array(nInner);
-  T.innerParent = new Int32Array(nInner);
-  T.innerIsRight = new Int32Array(nInner);
-  T.innerEntry = new Int32Array(nInner);
-  inner.forEach((n, k) => {
-    T.innerFeature[k] = e.feature[n.node];
-    T.innerThreshold[k] = e.threshold[n.node];
-    T.innerCatMask[k] = e.catStart[n.node] < 0 ? 0 : -1;
-    T.innerMissingRight[k] = 1 - e.defaultLeft[n.node];
-    T.innerParent[k] = n.parent;
-    T.innerIsRight[k] = n.isRight;
-    T.innerEntry[k] = n.entry;
-  });
+  T.innerInfo = new Int32Array(nInner);
+  for (let t = 0; t < e.nTrees; t++) {
+    const i0 = T.innerStart[t];
+    for (let k = i0; k < T.innerStart[t + 1]; k++) {
+      const n = inner[k];
+      T.innerFeature[k] = e.feature[n.node];
+      T.innerThreshold[k] = e.threshold[n.node];
+      // The root (parent −1) is routed outside the packed loop; keep its parent bits at 0.
+      T.innerInfo[k] =
+        (Math.max(n.parent, 0) << 8) |
+        ((e.catStart[n.node] < 0 ? 0 : 1) << 7) |
+        ((1 - e.defaultLeft[n.node]) << 6) |
+        (n.isRight << 5) |
+        (n.parent < 0 ? 0 : inner[i0 + n.parent].entry);
+    }
+  }
   const nLeaves = leaves.length;
-  T.leafParent = new Int32Array(nLeaves);
-  T.leafIsRight = new Int32Array(nLeaves);
+  T.leafInfo = new Int32Array(nLeaves);
   T.leafD = new Int32Array(nLeaves);
   T.leafFeat = new Int32Array(nLeaves);
   T.leafTab = new Int32Array(nLeaves);
@@ -343,103 +379,121 @@ function buildTables(e: CompiledEnsemble, p: Prepared): Tables {
   T.leafZero = new Float64Array(nFeat);
   T.leafValue = new Float64Array(nLeaves);
   T.tab = new Float64Array(entries);
+  T.nFeat = p.maxFeature + 1;
+  // Pairs (table leaf, entry), counted per group (class, feature) then placed in leaf order.
+  const groups = e.k * T.nFeat;
+  const pairStart = new Int32Array(groups + 1);
   let f0 = 0;
   let off = 0;
   leaves.forEach((l, k) => {
     const d = l.feats.length;
-    T.leafParent[k] = l.parent;
-    T.leafIsRight[k] = l.isRight;
+    const t = leafTree[k];
+    T.leafInfo[k] = (l.parent << 11) | (d << 6) | (l.isRight << 5) | inner[T.innerStart[t] + l.parent].entry;
     T.leafD[k] = d;
     T.leafFeat[k] = f0;
     T.feat.set(l.feats, f0);
     T.leafZero.set(l.zero, f0);
     T.leafValue[k] = l.value;
     f0 += d;
-    if (d <= T.tableMaxD) {
+    if (l.table) {
       T.leafTab[k] = off;
       fillLeafTable(d, l.zero, l.value, T.tab, off);
-      off += d * 2 ** d;
+      off += 2 ** d;
+      const cls = leafTree[k] % e.k;
+      for (const f of l.feats) pairStart[cls * T.nFeat + f + 1]++;
     } else T.leafTab[k] = -1;
+  });
+  for (let g = 0; g < groups; g++) pairStart[g + 1] += pairStart[g];
+  const nPairs = pairStart[groups];
+  T.pairStart = pairStart;
+  T.pairPos = new Int32Array(nPairs);
+  T.leafC = T.leafZero.map((z) => (1 - z) / z);
+  const fill = pairStart.slice(0, groups);
+  leaves.forEach((l, k) => {
+    if (!l.table) return;
+    const cls = leafTree[k] % e.k;
+    l.feats.forEach((f, i) => {
+      T.pairPos[fill[cls * T.nFeat + f]++] = T.leafFeat[k] + i;
+    });
   });
   return T;
 }
 
 /**
- * A leaf's credits for every pattern s of its d entries: tab[off + s·d + i] =
- * (o_i − z_i)·v·∫₀¹ Π_{k≠i} (z_k(1−t) + o_k·t) dt with o_k = bit k of s. The integrand has degree
- * d − 1, so ⌊d/2⌋ + 1 Gauss–Legendre points are exact; Π_{k≠i} is prefix × suffix (no division).
+ * A leaf's table: tab[off + s] = v·∫₀¹ Π_k (z_k(1−t) + o_k·t) dt over its d entries, o_k = bit k of s.
+ * The integrand has degree d, so ⌊d/2⌋ + 1 Gauss–Legendre points are exact.
  */
 function fillLeafTable(d: number, zero: number[], v: number, tab: Float64Array, off: number): void {
   const g = gaussLegendre(quadraturePoints(d));
   const nq = g.t.length;
-  const pre = fillScratch.pre;
-  const acc = fillScratch.acc;
   const patterns = 2 ** d;
   for (let s = 0; s < patterns; s++) {
-    for (let i = 0; i < d; i++) acc[i] = 0;
+    let sum = 0;
     for (let q = 0; q < nq; q++) {
       const t = g.t[q];
       const u = g.u[q];
-      pre[0] = 1;
-      for (let k = 0; k < d; k++) pre[k + 1] = pre[k] * (zero[k] * u + ((s >> k) & 1) * t);
-      let suf = g.w[q];
-      for (let i = d - 1; i >= 0; i--) {
-        acc[i] += pre[i] * suf;
-        suf *= zero[i] * u + ((s >> i) & 1) * t;
-      }
+      let prod = g.w[q];
+      for (let k = 0; k < d; k++) prod *= zero[k] * u + ((s >> k) & 1) * t;
+      sum += prod;
     }
-    const base = off + s * d;
-    for (let i = 0; i < d; i++) tab[base + i] = (((s >> i) & 1) - zero[i]) * v * acc[i];
+    tab[off + s] = v * sum;
   }
 }
 
-const fillScratch = {
-  pre: new Float64Array(TABLE_MAX_D + 1),
-  acc: new Float64Array(TABLE_MAX_D),
-};
-
-/** Per-row scratch for the table path (local internal index): routing (1 = right) and pattern. */
+/**
+ * Per-row scratch for the table path: routing (1 = right) and pattern per local internal node, and
+ * the credit of each table leaf entry.
+ */
 let routeBuf = new Int32Array(0);
 let patternBuf = new Int32Array(0);
+let creditBuf = new Float64Array(0);
 
 /**
- * Credit tree t (not on the linear walk) for the current row into PHI: route its internal nodes and
- * propagate patterns (routeTree), then credit table leaves by lookup and the others directly
- * (`allDirect`: every leaf directly, for tests). Written without data-dependent branches where it
- * matters (numeric routing, pattern updates): a mispredicted branch per node cost more than the
- * arithmetic.
+ * Tree t (not on the linear walk) for the current row: route its internal nodes and propagate patterns
+ * (routeTree); write each table leaf entry's credit (o_i − z_i)·(F(s | bit i) + c_i·F(s & ~bit i)) to
+ * creditBuf at its position in `feat` (summed per feature by sumCredits); credit the other leaves
+ * directly into PHI (`allDirect`: every leaf directly, for tests). Written without data-dependent
+ * branches where it matters (numeric routing, pattern updates): a mispredicted branch per node cost
+ * more than the arithmetic.
  */
 function patternTree(T: Tables, t: number, allDirect: boolean): void {
-  const i0 = routeTree(T, t);
+  routeTree(T, t);
   const split = allDirect ? T.leafStart[t] : T.leafSplit[t];
   const R = routeBuf;
   const S = patternBuf;
-  const { leafParent, leafIsRight, leafD, leafFeat, leafTab, feat, tab, innerEntry } = T;
-  const phi = PHI;
+  const { leafInfo, leafFeat, leafTab, tab, leafZero, leafC } = T;
+  const cr = creditBuf;
   for (let l = T.leafStart[t]; l < split; l++) {
-    const par = leafParent[l];
-    const d = leafD[l];
-    const s = S[par] & ~((R[par] ^ leafIsRight[l]) << innerEntry[i0 + par]) & ((1 << d) - 1);
-    const off = leafTab[l] + s * d;
+    const info = leafInfo[l];
+    const par = info >> 11;
+    const d = (info >> 6) & 31;
+    const s = S[par] & ~((R[par] ^ ((info >> 5) & 1)) << (info & 31)) & ((1 << d) - 1);
+    const base = leafTab[l];
     const fs = leafFeat[l];
-    for (let i = 0; i < d; i++) phi[feat[fs + i]] += tab[off + i];
+    for (let i = 0; i < d; i++) {
+      const b = 1 << i;
+      cr[fs + i] =
+        (((s >> i) & 1) - leafZero[fs + i]) * (tab[base + (s | b)] + leafC[fs + i] * tab[base + (s & ~b)]);
+    }
   }
-  const { leafZero, leafValue } = T;
+  const { leafD, feat, leafValue } = T;
+  const phi = PHI;
   const pre = dPre;
   const acc = dAcc;
   const zs = dZero;
   const os = dOne;
   for (let l = split, end = T.leafStart[t + 1]; l < end; l++) {
-    const par = leafParent[l];
+    const info = leafInfo[l];
+    const par = info >> 11;
     const d = leafD[l];
-    const s = S[par] & ~((R[par] ^ leafIsRight[l]) << innerEntry[i0 + par]);
+    const s = S[par] & ~((R[par] ^ ((info >> 5) & 1)) << (info & 31));
     const fs = leafFeat[l];
     for (let i = 0; i < d; i++) {
       zs[i] = leafZero[fs + i];
       os[i] = (s >> i) & 1;
       acc[i] = 0;
     }
-    // The table's integrals for this one pattern (fillLeafTable's loop).
+    // (o_i − z_i)·v·∫ Π_{k≠i} φ_k for this one pattern: Π_{k≠i} as prefix × suffix (no division).
     let g = dGauss[d];
     if (!g) {
       g = gaussLegendre(quadraturePoints(d));
@@ -461,6 +515,23 @@ function patternTree(T: Tables, t: number, allDirect: boolean): void {
   }
 }
 
+/**
+ * Add the table credits of class `cls`'s trees (creditBuf, from patternTree) to PHI, feature by
+ * feature: each sum stays in a register (adding each credit into phi[feature] as it was computed made
+ * every add wait on the previous store to the same slot).
+ */
+function sumCredits(T: Tables, cls: number): void {
+  const { pairStart, pairPos, nFeat } = T;
+  const cr = creditBuf;
+  const phi = PHI;
+  for (let f = 0; f < nFeat; f++) {
+    const g = cls * nFeat + f;
+    let sum = 0;
+    for (let p = pairStart[g], end = pairStart[g + 1]; p < end; p++) sum += cr[pairPos[p]];
+    phi[f] += sum;
+  }
+}
+
 /** Scratch for directly credited leaves (up to PATTERN_MAX_D entries). */
 const dPre = new Float64Array(PATTERN_MAX_D + 1);
 const dAcc = new Float64Array(PATTERN_MAX_D);
@@ -472,42 +543,42 @@ const dGauss: { t: Float64Array; u: Float64Array; w: Float64Array }[] = [];
 /**
  * Route tree t's internal nodes for the current row (routeBuf: 1 = right) and propagate patterns
  * top-down (patternBuf: the parent's, with the parent's entry cleared where x leaves the path).
- * Categorical nodes are routed in their own loop first: mixed in, the numeric/categorical branch
- * mispredicts. Returns innerStart[t].
+ * Categorical nodes are routed in their own loop first (the rules of predict.ts `goesLeft`): mixed in,
+ * the numeric/categorical branch mispredicts.
  */
-function routeTree(T: Tables, t: number): number {
+function routeTree(T: Tables, t: number): void {
   const R = routeBuf;
   const S = patternBuf;
   const x = X;
   const xb = XB;
   const i0 = T.innerStart[t];
   const n = T.innerStart[t + 1] - i0;
+  const { catNode, catLocal } = T;
+  const { feature, catStart, catWords, catBits, defaultLeft } = E;
   for (let c = T.catStart[t], end = T.catStart[t + 1]; c < end; c++) {
-    const node = T.catNode[c];
-    R[T.catLocal[c]] = goesLeft(E, node, x[xb + E.feature[node]]) ? 0 : 1;
+    const node = catNode[c];
+    const v = x[xb + feature[node]];
+    let r = 1 - defaultLeft[node];
+    if (v >= 0 && v < catWords[node] * 32 && v === Math.floor(v)) {
+      r = 1 - ((catBits[catStart[node] + (v >> 5)] >>> (v & 31)) & 1);
+    }
+    R[catLocal[c]] = r;
   }
-  const {
-    innerFeature,
-    innerThreshold,
-    innerCatMask,
-    innerMissingRight,
-    innerParent,
-    innerIsRight,
-    innerEntry,
-  } = T;
+  const { innerFeature, innerThreshold, innerInfo } = T;
+  S[0] = -1;
   for (let j = 0; j < n; j++) {
     const k = i0 + j;
+    const info = innerInfo[k];
     if (j > 0) {
-      const par = innerParent[k];
-      S[j] = S[par] & ~((R[par] ^ innerIsRight[k]) << innerEntry[i0 + par]);
-    } else S[0] = -1;
+      const par = info >> 8;
+      S[j] = S[par] & ~((R[par] ^ ((info >> 5) & 1)) << (info & 31));
+    }
     const v = x[xb + innerFeature[k]];
     let r = +(v > innerThreshold[k]);
-    if (Number.isNaN(v)) r = innerMissingRight[k];
-    const cat = innerCatMask[k];
+    if (Number.isNaN(v)) r = (info >> 6) & 1; // missing
+    const cat = -((info >> 7) & 1);
     R[j] = (r & ~cat) | (R[j] & cat);
   }
-  return i0;
 }
 
 // ---- Gauss–Legendre quadrature on [0, 1] ----
@@ -719,6 +790,7 @@ export function treeShap(
     routeBuf = new Int32Array(T.maxInner);
     patternBuf = new Int32Array(T.maxInner);
   }
+  if (tables && T.feat.length > creditBuf.length) creditBuf = new Float64Array(T.feat.length);
   const phi = new Float64Array(nFeatures);
   let base = init[cls];
   let maxDepth = 0;
@@ -749,6 +821,7 @@ export function treeShap(
       for (let q = 0; q < QN; q++) gBuf[q] = 1;
       visit(root, 0);
     }
+    if (tables && !direct) sumCredits(T, cls);
   } finally {
     // Drop references to the caller's arrays; after an exception the path flags may be left set.
     X = EMPTY_X;

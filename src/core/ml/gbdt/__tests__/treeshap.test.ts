@@ -1,6 +1,7 @@
 /**
  * TreeSHAP's algorithms against each other: the pattern path (the default: leaf tables, Fast TreeSHAP
- * v2 style, for leaves with few distinct path features, per-row credits for the others), the pattern
+ * v2 style, one scalar per pattern, for leaves with few distinct path features; per-row credits for the
+ * others), the pattern
  * path with every leaf credited per row ('direct'), and the linear walk (the previous algorithm, still
  * used for trees with a leaf of more than 30 distinct path features) on random trees: random structure
  * and depth, numeric and categorical splits, features repeated on paths, missing values and unseen
@@ -176,21 +177,47 @@ describe('TreeSHAP leaf tables', () => {
   });
 
   it('over the table budget, leaves with many distinct path features are credited per row, same values', () => {
-    // Σ d·2^d over the leaves of a depth-15 caterpillar is 1,409,026 doubles, more than TABLE_BUDGET
-    // (2^20): its shallow leaves get tables, its deep ones direct credits.
+    // Σ 2^d over the leaves of d ≤ 16 (TABLE_MAX_D) of a depth-17 caterpillar is 131,070 doubles; five
+    // of them (655,350) are more than TABLE_BUDGET (2^19): the cut falls below 16, their shallow leaves
+    // get tables, their deep ones direct credits.
     const rand = mulberry32(8);
-    const small = randomTree(rand, { nFeatures: 15, nCat: 0, codes: 0, maxDepth: 4, pSplit: 1 });
-    const trees = [caterpillar(15, 0.3), small, caterpillar(15, 0.9)];
+    const small = randomTree(rand, { nFeatures: 17, nCat: 0, codes: 0, maxDepth: 4, pSplit: 1 });
+    const trees = [0.3, 0.9, -0.4, 0.1, 0.6].map((v) => caterpillar(17, v));
+    trees.splice(2, 0, small);
     const e = compileTrees(trees, 1);
     const layout = treeShapLayout(e);
-    expect(layout.patternTrees).toBe(3);
+    expect(layout.patternTrees).toBe(6);
     expect(layout.tableBytes).toBeLessThanOrEqual(TABLE_BUDGET * 8);
     expect(layout.tableMaxD).toBeGreaterThanOrEqual(4);
-    expect(layout.tableMaxD).toBeLessThan(15);
+    expect(layout.tableMaxD).toBeLessThan(16);
     expect(layout.tableLeaves).toBeGreaterThan(0);
     expect(layout.directLeaves).toBeGreaterThan(0);
-    const x = randomRows(rand, 12, 15, 0, 0);
-    expect(compare(trees, 1, 15, x, 12)).toBeLessThan(1e-9);
+    const x = randomRows(rand, 8, 17, 0, 0);
+    expect(compare(trees, 1, 17, x, 8)).toBeLessThan(1e-9);
+  });
+
+  it('credits a leaf below a zero-cover split directly (the table identity divides by z), same values as direct', () => {
+    // A hand-made artifact can have a child no training row reached: z = 0 for its leaves. The linear
+    // walk divides by φ there too, so the reference here is the direct per-row formula (no division).
+    const rand = mulberry32(21);
+    const shape = { nFeatures: 5, nCat: 1, codes: 6, maxDepth: 6, pSplit: 0.9 };
+    const trees = Array.from({ length: 12 }, () => randomTree(rand, shape));
+    const t = trees[3];
+    const node = t.left.findIndex((l) => l >= 0 && t.left[l] < 0);
+    expect(node).toBeGreaterThanOrEqual(0);
+    t.cover[t.left[node]] = 0; // a leaf no training row reached: z = 0 on its path
+    const e = compileTrees(trees, 1);
+    expect(treeShapLayout(e).directLeaves).toBeGreaterThan(0);
+    const x = randomRows(rand, 20, 5, 1, 6);
+    const init = new Float64Array([0]);
+    for (let r = 0; r < 20; r++) {
+      const a = treeShap(e, init, 5, x, r * 5, 0, 'auto');
+      const d = treeShap(e, init, 5, x, r * 5, 0, 'direct');
+      for (let f = 0; f < 5; f++) {
+        expect(Number.isFinite(a.values[f])).toBe(true);
+        expect(Math.abs(a.values[f] - d.values[f])).toBeLessThan(1e-9);
+      }
+    }
   });
 
   it('is additive on the table path: base + Σ contributions = the raw margin', () => {
