@@ -26,6 +26,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   audit: async () => (await import('./suites/audit.ts')).suite,
   mlp: async () => (await import('./suites/mlp.ts')).suite,
   olist: async () => (await import('./suites/olist.ts')).suite,
+  eval: async () => (await import('./suites/eval.ts')).suite,
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

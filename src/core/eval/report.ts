@@ -4,12 +4,20 @@
  * Pure (no DOM); JSON-serialisable output (numbers, arrays, null).
  */
 import type { Task } from '../ml/types.ts';
-import { type BootstrapOptions, bootstrapCompare, type Compared, type WeightedMetric } from './bootstrap.ts';
+import {
+  type BootstrapOptions,
+  bootstrapCompare,
+  bootstrapCompareBatch,
+  type Compared,
+  type WeightedMetric,
+} from './bootstrap.ts';
 import {
   accuracy,
   argmaxRows,
   averagePrecision,
+  BINARY_KEYS,
   bestThreshold,
+  binaryMetricsBatch,
   brier,
   type CalibrationBin,
   type CostMatrix,
@@ -105,7 +113,12 @@ function definitions(task: Task, k: number, threshold: number, order?: Uint32Arr
     };
   }
   if (task === 'multiclass') {
-    const pred = (p: ArrayLike<number>) => argmaxRows(p, k);
+    // The metrics of one resample share one argmax: p is the same array, only the weights change.
+    let memo: { p: ArrayLike<number>; v: Int32Array } | undefined;
+    const pred = (p: ArrayLike<number>) => {
+      if (memo?.p !== p) memo = { p, v: argmaxRows(p, k) };
+      return memo.v;
+    };
     const defs: Record<string, Def> = {
       accuracy: {
         label: 'accuracy',
@@ -193,6 +206,24 @@ export function metricTable(
   const order = task === 'binary' ? descendingOrder(p) : undefined;
   const orderB = task === 'binary' && baseline ? descendingOrder(baseline) : undefined;
   const defs = definitions(task, k, threshold, order);
+  if (task === 'binary') {
+    // One two-pass evaluator for all eight binary metrics (the same values as `defs`' functions one
+    // by one, ~10× faster on the bootstrap's resamples).
+    const res = bootstrapCompareBatch(
+      y.length,
+      BINARY_KEYS,
+      binaryMetricsBatch(y, p, threshold, order),
+      baseline ? binaryMetricsBatch(y, baseline, threshold, orderB) : undefined,
+      { ...opts, reasons: reasonsFor(task, y) },
+    );
+    return Object.entries(defs).map(([key, d]) => ({
+      key,
+      label: d.label,
+      higherIsBetter: d.higherIsBetter,
+      help: d.help,
+      ...res[key],
+    }));
+  }
   const defsB = baseline ? definitions(task, k, threshold, orderB) : undefined;
   const model: Record<string, WeightedMetric> = {};
   const base: Record<string, WeightedMetric> = {};

@@ -6,10 +6,16 @@
  *
  * Slice metrics are means of a per-row loss so that slices add up to the whole: binary → log loss,
  * multiclass → accuracy (share correct), regression → RMSE (square root of the mean squared error).
+ *
+ * The bootstrap resamples the slice and the rest of the rows separately; all slices of one column
+ * share one set of draws per resample (`sliceDraws`), so a column costs ≈ n draws per resample rather
+ * than n per slice (100,000 rows, 28 slices: ~17× less CPU). Each slice's draws have the same
+ * distribution as before, but they are not the same draws: the intervals of a given seed moved
+ * within their Monte Carlo noise when this changed.
  */
-import { createRng } from '../ml/random.ts';
+
 import type { Task } from '../ml/types.ts';
-import { type Estimate, quantileSorted } from './bootstrap.ts';
+import { BulkRng, type Estimate, multinomialCounts, quantileSorted } from './bootstrap.ts';
 import { EPS, rocAuc } from './metrics.ts';
 
 export type RawValue = number | string | boolean | null;
@@ -193,6 +199,66 @@ function segments(
   return out;
 }
 
+/**
+ * Bootstrap draws of every segment of one column at once: for each resample and segment s, the
+ * metric of ns draws from s's rows (`mDraws[s]`) and its difference to the metric of those draws
+ * pooled with nr = n − ns draws from the other rows (`dDraws[s]`) — the same distribution as drawing
+ * the slice and the rest separately, which cost O(n) per segment and resample. Per resample:
+ *
+ * 1. for each segment s (in order), how its rest's nr draws fall into the other segments:
+ *    Multinomial(nr, sizes / nr) (`multinomialCounts`, skipping s);
+ * 2. for each segment g (in order), one stream of uniform draws from g's rows, as long as the most
+ *    that step 1 or g itself needs (≈ ng + a few √ng), kept as prefix sums;
+ * 3. slice s's sum = the first ns draws of its stream; its rest's sum = Σ over g ≠ s (in order) of the
+ *    first m_g draws of g's stream.
+ *
+ * A uniform draw from the rest is a segment chosen with probability ng / nr, then a uniform row of it,
+ * so step 3's rest is exactly nr uniform draws from the rest, independent of the slice's draws (other
+ * streams). Different segments share streams within a resample, which correlates segments with each
+ * other but not the draws of any one segment, and each segment's interval uses only its own draws.
+ * Cost per resample: ≈ n draws per column instead of n per segment.
+ */
+export function sliceDraws(
+  scores: readonly Float64Array[],
+  n: number,
+  B: number,
+  rng: BulkRng,
+  t: (mean: number) => number,
+): { mDraws: Float64Array[]; dDraws: Float64Array[] } {
+  const K = scores.length;
+  const sizes = scores.map((s) => s.length);
+  const mDraws = scores.map(() => new Float64Array(B));
+  const dDraws = scores.map(() => new Float64Array(B));
+  const split = new Int32Array(K * K);
+  const row = new Int32Array(K);
+  const need = new Int32Array(K);
+  const prefix = sizes.map((ns) => new Float64Array(ns + 1 + 4 * Math.ceil(Math.sqrt(ns) + 4)));
+  for (let b = 0; b < B; b++) {
+    for (let g = 0; g < K; g++) need[g] = sizes[g];
+    for (let s = 0; s < K; s++) {
+      multinomialCounts(n - sizes[s], sizes, rng, row, s);
+      for (let g = 0; g < K; g++) {
+        split[s * K + g] = row[g];
+        if (row[g] > need[g]) need[g] = row[g];
+      }
+    }
+    for (let g = 0; g < K; g++) {
+      if (prefix[g].length < need[g] + 1) prefix[g] = new Float64Array(2 * need[g] + 1);
+      rng.prefixDraws(scores[g], need[g], prefix[g]);
+    }
+    for (let s = 0; s < K; s++) {
+      const ns = sizes[s];
+      const a = prefix[s][ns];
+      let c = 0;
+      for (let g = 0; g < K; g++) if (g !== s) c += prefix[g][split[s * K + g]];
+      const ms = t(a / ns);
+      mDraws[s][b] = ms;
+      dDraws[s][b] = ms - t((a + c) / n);
+    }
+  }
+  return { mDraws, dDraws };
+}
+
 /** Slices of every column, ranked by how much worse than overall (credibly worse ones first). */
 export function computeSlices(
   task: Task,
@@ -219,7 +285,7 @@ export function computeSlices(
   const sign = metric.higherIsBetter ? -1 : 1;
   const slices: Slice[] = [];
   const skipped: { feature: string; reason: string }[] = [];
-  const rng = createRng(opts.seed);
+  const rng = new BulkRng(opts.seed);
   const B = opts.resamples;
   for (const col of columns) {
     const segs = segments(col, opts).filter((s) => s.rows.length > 0);
@@ -231,31 +297,21 @@ export function computeSlices(
       });
       continue;
     }
-    for (const s of segs) {
+    const { mDraws, dDraws } = sliceDraws(
+      segs.map((s) => Float64Array.from(s.rows, (r) => score[r])),
+      n,
+      B,
+      rng,
+      t,
+    );
+    segs.forEach((s, g) => {
       const ns = s.rows.length;
       const nr = n - ns;
       let ss = 0;
-      const inSlice = new Uint8Array(n);
-      for (const r of s.rows) {
-        ss += score[r];
-        inSlice[r] = 1;
-      }
-      const rest: number[] = [];
-      if (nr > 0) for (let i = 0; i < n; i++) if (!inSlice[i]) rest.push(i);
+      for (const r of s.rows) ss += score[r];
       const sliceValue = t(ss / ns);
-      const mDraws: number[] = [];
-      const dDraws: number[] = [];
-      for (let b = 0; b < B; b++) {
-        let a = 0;
-        for (let j = 0; j < ns; j++) a += score[s.rows[rng.int(ns)]];
-        let c = 0;
-        for (let j = 0; j < nr; j++) c += score[rest[rng.int(nr)]];
-        const ms = t(a / ns);
-        mDraws.push(ms);
-        dDraws.push(ms - t((a + c) / n));
-      }
-      const est = (value: number, draws: number[]): Estimate => {
-        draws.sort((u, v) => u - v);
+      const est = (value: number, draws: Float64Array): Estimate => {
+        draws.sort();
         return {
           value,
           lo: quantileSorted(draws, 0.025),
@@ -265,7 +321,7 @@ export function computeSlices(
         };
       };
       const diffValue = sliceValue - overall;
-      const diff = est(diffValue, dDraws);
+      const diff = est(diffValue, dDraws[g]);
       const excludes0 = diff.lo !== null && diff.hi !== null && (diff.lo > 0 || diff.hi < 0);
       const extra: Partial<Slice> = {};
       if (task !== 'multiclass') {
@@ -292,12 +348,12 @@ export function computeSlices(
         kind: s.kind,
         ...(s.lo !== undefined ? { lo: s.lo, hi: s.hi } : {}),
         n: ns,
-        metric: est(sliceValue, mDraws),
+        metric: est(sliceValue, mDraws[g]),
         diff,
         worseBy: sign * diffValue,
         credible: excludes0 && ns >= opts.minCredible && nr > 0,
       });
-    }
+    });
   }
   // Credibly worse first (most worse first), then the rest by how much worse.
   const flagged = (x: Slice) => Number(x.credible && x.worseBy > 0);
