@@ -50,14 +50,7 @@ export function loadAuditOrReject(raw: unknown): LoadedAuditModel {
   try {
     return loadAuditArtifact(raw);
   } catch (e) {
-    if (e instanceof AuditArtifactError) {
-      throw new HttpError(
-        400,
-        'invalid_artifact',
-        e.message.slice(0, 2000),
-        e.issues.slice(0, MAX_PROBLEMS).map((i) => ({ field: i.path, problem: i.message })),
-      );
-    }
+    if (e instanceof AuditArtifactError) throw invalidArtifact(e);
     throw new HttpError(
       400,
       'invalid_artifact',
@@ -65,6 +58,16 @@ export function loadAuditOrReject(raw: unknown): LoadedAuditModel {
       [{ field: 'sites', problem: 'does not load' }],
     );
   }
+}
+
+/** The 400 for an artifact that fails validation, naming each JSON path. */
+export function invalidArtifact(e: AuditArtifactError): HttpError {
+  return new HttpError(
+    400,
+    'invalid_artifact',
+    e.message.slice(0, 2000),
+    e.issues.slice(0, MAX_PROBLEMS).map((i) => ({ field: i.path, problem: i.message })),
+  );
 }
 
 export function auditEntry(

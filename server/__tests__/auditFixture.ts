@@ -13,7 +13,8 @@ import {
 } from '../../src/core/audit/audit.ts';
 import { type AuditArtifact, buildAuditArtifact } from '../../src/core/audit/artifact.ts';
 import type { Category } from '../../src/core/audit/categoryIndex.ts';
-import { amazonCategories, loadAmazon } from '../../src/core/audit/__tests__/taxonomyData.ts';
+import { amazonCategories, loadAmazon, rng } from '../../src/core/audit/__tests__/taxonomyData.ts';
+import { base64ToInt32, typedToBase64 } from '../../src/core/audit/sparse.ts';
 
 export { taxonomyAvailable } from '../../src/core/audit/__tests__/taxonomyData.ts';
 
@@ -63,4 +64,35 @@ export async function buildAmazonAudit(n = 1500): Promise<AuditFixture> {
     measure: measure(rows, truth),
   });
   return { artifact, items, rows };
+}
+
+/**
+ * The Amazon audit model grown to `labelled` labelled titles on site "amazon" (the size at which loading
+ * its kNN index and judge takes seconds): the fixture's labelled titles sampled with replacement and
+ * perturbed the way bench/suites/audit.ts grows them (words dropped, a common word and a number added),
+ * each keeping its leaf. Still a valid artifact: the server rebuilds the kNN index and the judge from
+ * these titles at load, which is the cost under test.
+ */
+export function growLabelled(artifact: AuditArtifact, labelled: number, seed = 7): AuditArtifact {
+  const a = structuredClone(artifact);
+  const site = a.sites.find((s) => s.id === 'amazon');
+  if (!site?.labelled.texts.length) throw new Error('growLabelled: the artifact has no labelled amazon site');
+  const leaves = base64ToInt32(site.labelled.leaves);
+  const base = site.labelled.texts;
+  const r = rng(seed);
+  const extra = ['new', 'uk', 'pack', '2017', 'gift', 'large', 'small', 'set', 'edition', 'black'];
+  const texts: string[] = [];
+  const out = new Int32Array(labelled);
+  for (let i = 0; i < labelled; i++) {
+    const j = Math.floor(r() * base.length);
+    const all = base[j].split(/\s+/);
+    const words = all.filter(() => all.length < 3 || r() > 0.15);
+    if (r() < 0.5) words.push(extra[Math.floor(r() * extra.length)]);
+    words.push(String(Math.floor(r() * 100_000)));
+    texts.push(words.join(' '));
+    out[i] = leaves[j];
+  }
+  site.labelled = { texts, leaves: typedToBase64(out) };
+  a.provenance = { ...a.provenance, labelled: labelled + (a.provenance.labelled - base.length) };
+  return a;
 }

@@ -20,7 +20,7 @@ import {
 } from '../auditPredict.ts';
 import { requireToken } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, jsonError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { computeDrift } from '../store/drift.ts';
 import { type DeployedModel, MODEL_NAME, type ModelStore } from '../store/store.ts';
@@ -41,6 +41,9 @@ export interface ModelApiOptions {
 }
 
 export const DEFAULT_TOP_K = 5;
+
+/** Retry-After of the 503 answered while a model found on disk is still loading. */
+const RETRY_AFTER_S = 2;
 
 function notFound(name: string): HttpError {
   return new HttpError(404, 'model_not_found', `No model named ${JSON.stringify(name.slice(0, 100))}.`, [
@@ -221,9 +224,22 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     return c.json({ name, deleted: true });
   });
 
-  app.post('/v1/models/:name/predict', (c) => {
-    const audit = store.getAudit(c.req.param('name'));
-    return audit ? predictAuditModel(c, audit) : predict(c, lookup(c.req.param('name')));
+  app.post('/v1/models/:name/predict', async (c) => {
+    const name = c.req.param('name');
+    // A name not in memory may have been deployed by another instance on the shared directory: look
+    // on disk and wait for its load (store.resolve), so even the first request is answered. Either
+    // kind: the file says which.
+    const found = await store.resolve(name);
+    if (found?.kind === 'loading') {
+      c.header('Retry-After', String(RETRY_AFTER_S));
+      return jsonError(
+        c,
+        503,
+        'model_loading',
+        `Model ${JSON.stringify(name)} is still loading (deployed on another instance); retry in ${RETRY_AFTER_S} s.`,
+      );
+    }
+    return found?.kind === 'audit' ? predictAuditModel(c, found.model) : predict(c, lookup(name));
   });
   app.post('/predict', (c) => {
     // A label-audit model answers /predict only when BENCHTOP_DEFAULT_MODEL names it.

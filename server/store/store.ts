@@ -20,7 +20,9 @@
  * loads any name whose newest version on disk is newer than the one in memory (and drops names whose
  * directory is gone). It runs every `pollMs` (default 2 s), at most once a second when a lookup misses
  * (`get` of an unknown name), and when a sibling worker changed the directory (server/cluster.ts relays
- * `onChange`). A model
+ * `onChange`). A predict request for a name not in memory goes further (`resolve`): it looks in that
+ * name's directory at once and waits for the load, so it is answered rather than missing. Label-audit
+ * models with many labelled titles are built in a worker_thread (server/auditLoader.ts). A model
  * is warmed (one explained prediction of its example: per-model caches, TreeSHAP tables, JIT) before
  * it is swapped in, so the first requests after a deploy are not the slow ones.
  */
@@ -34,7 +36,8 @@ import {
   type ModelArtifact,
 } from '../../src/core/ml/artifact.ts';
 import { isAuditArtifactJson } from '../../src/core/audit/artifact.ts';
-import { auditEntry, type DeployedAuditModel, loadAuditOrReject } from '../auditPredict.ts';
+import { loadAuditModel, yieldToLoop } from '../auditLoader.ts';
+import { auditEntry, type DeployedAuditModel } from '../auditPredict.ts';
 import { HttpError } from '../errors.ts';
 import { warmUp } from '../predict.ts';
 import { buildValidator, type RecordValidator } from '../validate.ts';
@@ -94,6 +97,16 @@ async function versionsOnDisk(mdir: string): Promise<number[]> {
 
 /** Lookups that miss start a re-scan at most this often. */
 const MISS_RESCAN_MS = 1000;
+
+/** How long `resolve` waits for a model it found on disk to load before answering 'loading'. */
+export const LOAD_WAIT_MS = 10_000;
+
+/** What `resolve` found for a name. */
+export type Resolved =
+  | { kind: 'tabular'; model: DeployedModel }
+  | { kind: 'audit'; model: DeployedAuditModel }
+  /** A newer version is on disk and still loading after the wait (answer 503, Retry-After). */
+  | { kind: 'loading' };
 
 /** fsync a directory, so renames and links in it are durable (best effort: not every fs allows it). */
 async function syncDir(dir: string): Promise<void> {
@@ -209,6 +222,9 @@ export class ModelStore {
   private syncing: Promise<void> | undefined;
   private syncQueued: Promise<void> | undefined;
   private lastMissScan = 0;
+  /** `resolve`'s loads in progress by name, and the newest version on disk that failed to load. */
+  private readonly missLoads = new Map<string, Promise<void>>();
+  private readonly missFailed = new Map<string, number>();
 
   private constructor(opts: StoreOptions) {
     this.dir = opts.dir;
@@ -313,9 +329,11 @@ export class ModelStore {
     for (let i = versions.length - 1; i >= 0; i--) {
       const file = join(mdir, `${versions[i]}.json`);
       try {
-        const raw = JSON.parse(await readFile(file, 'utf8')) as unknown;
+        const text = await readFile(file, 'utf8');
+        const raw = JSON.parse(text) as unknown;
         if (isAuditArtifactJson(raw)) {
-          const model = loadAuditOrReject(raw);
+          // Built in a worker_thread when large (server/auditLoader.ts): requests keep being answered.
+          const model = await loadAuditModel(raw, text, { log: this.say });
           const at = (await stat(file)).mtime.toISOString();
           this.audits.set(name, auditEntry(name, versions[i], versions, model, at));
           this.models.delete(name);
@@ -404,6 +422,49 @@ export class ModelStore {
     return m;
   }
 
+  /**
+   * The model a request names (either kind), as `get`/`getAudit` give it; but on a miss, when
+   * `<dir>/<name>` holds a version newer than memory (deployed by another process or instance and not
+   * yet seen by the poll), load it now and wait for it, at most `waitMs`: the first request after
+   * another instance's deploy is answered instead of a 404. Costs one readdir per missing name; loads
+   * of one name are shared, and a newest version that failed to load is not retried until a newer one.
+   */
+  async resolve(name: string, waitMs = LOAD_WAIT_MS): Promise<Resolved | undefined> {
+    const now = (): Resolved | undefined => {
+      const t = this.models.get(name);
+      if (t) return { kind: 'tabular', model: t };
+      const a = this.audits.get(name);
+      return a ? { kind: 'audit', model: a } : undefined;
+    };
+    const have = now();
+    if (have || !this.dir || !MODEL_NAME.test(name)) return have;
+    let load = this.missLoads.get(name);
+    if (!load) {
+      const newest = (await versionsOnDisk(join(this.dir, name))).at(-1) ?? 0;
+      if (newest <= this.versionOf(name) || newest <= (this.missFailed.get(name) ?? 0)) return now();
+      load = this.missLoads.get(name);
+      if (!load) {
+        const dir = this.dir;
+        load = this.locked(name, async () => {
+          const versions = await versionsOnDisk(join(dir, name));
+          if ((versions.at(-1) ?? 0) <= this.versionOf(name)) return;
+          if (!(await this.loadNewest(name, versions))) this.missFailed.set(name, versions.at(-1) ?? 0);
+        })
+          .catch((e: unknown) => this.say(`loading ${name}: ${(e as Error).message.slice(0, 300)}`))
+          .finally(() => this.missLoads.delete(name));
+        this.missLoads.set(name, load);
+      }
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const loaded = await Promise.race([
+      load.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), waitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    return now() ?? (loaded ? undefined : { kind: 'loading' });
+  }
+
   getAudit(name: string): DeployedAuditModel | undefined {
     return this.audits.get(name);
   }
@@ -460,9 +521,14 @@ export class ModelStore {
         [{ field: 'name', problem: 'must match ^[a-z0-9][a-z0-9_-]{0,63}$' }],
       );
     }
-    const model = loadAuditOrReject(raw);
+    // One serialisation, both for the load worker and for the file; built off the event loop when
+    // large (server/auditLoader.ts), before touching the disk, so a bad artifact never becomes a version.
+    // A new macrotask first: the route's body parse just held the event loop for this whole document.
+    await yieldToLoop();
+    const text = JSON.stringify(raw);
+    const model = await loadAuditModel(raw, text, { log: this.say });
     return this.locked(name, async () => {
-      const versions = await this.writeVersion(name, raw);
+      const versions = await this.writeVersion(name, raw, text);
       const entry = auditEntry(name, versions.at(-1)!, versions, model, new Date().toISOString());
       this.audits.set(name, entry);
       this.models.delete(name);
@@ -471,7 +537,7 @@ export class ModelStore {
   }
 
   /** Writes `raw` as the name's next version (atomically); returns every version, ascending. */
-  private async writeVersion(name: string, raw: unknown): Promise<number[]> {
+  private async writeVersion(name: string, raw: unknown, text?: string): Promise<number[]> {
     let versions = this.models.get(name)?.versions ?? this.audits.get(name)?.versions ?? [];
     if (this.dir) {
       const mdir = join(this.dir, name);
@@ -479,7 +545,7 @@ export class ModelStore {
       const union = (more: number[]) => [...new Set([...versions, ...more])].sort((a, b) => a - b);
       versions = union(await versionsOnDisk(mdir));
       // Exclusive across processes: another instance deploying this name at this moment gets another number.
-      const version = await writeNewVersion(mdir, (versions.at(-1) ?? 0) + 1, JSON.stringify(raw));
+      const version = await writeNewVersion(mdir, (versions.at(-1) ?? 0) + 1, text ?? JSON.stringify(raw));
       versions = union([...(await versionsOnDisk(mdir)).filter((v) => v < version), version]);
       await this.onChange?.(name);
       return versions;

@@ -10,8 +10,8 @@
 import { z } from 'zod';
 import type { AuditMeasure, SiteModel } from './audit.ts';
 import { type Category, CategoryIndex, type SerializedCategoryIndex } from './categoryIndex.ts';
-import { BuiltinJudge, type Verdict } from './judge.ts';
-import { KnnIndex } from './knnIndex.ts';
+import { BuiltinJudge, type BuiltinJudgeState, type NbClass, type Verdict } from './judge.ts';
+import { KnnIndex, type KnnIndexParts } from './knnIndex.ts';
 import { tokenize } from './normalize.ts';
 import { buildCandidates, decide, FEATURE_NAMES, type FrequencyPrior, N_FEATURES, Scorer } from './rerank.ts';
 import { base64ToBytes, typedToBase64 } from './sparse.ts';
@@ -456,13 +456,18 @@ export interface LoadedAuditModel {
 // An id no labelled item has: a served title is never one of the judge's own training items.
 const UNSEEN_ID = '\u0000served';
 
-function loadSite(s: AuditSiteArtifact): LoadedSite {
+function siteIndex(s: AuditSiteArtifact): CategoryIndex {
   const ix = s.index;
-  const index = CategoryIndex.fromJSON({
+  return CategoryIndex.fromJSON({
     ...ix,
     // JSON turns the absent site of a leaf tuple into null.
     leaves: ix.leaves.map(([id, name, path, site]) => [id, name, path, site ?? undefined]),
   });
+}
+
+/** Builds a site's kNN index, prior and judge from its labelled titles: the expensive part of a load. */
+function loadSite(s: AuditSiteArtifact): LoadedSite {
+  const index = siteIndex(s);
   const leafOf = new Int32Array(base64ToBytes(s.labelled.leaves).buffer);
   const docs = s.labelled.texts.map((text, i) => ({ text, label: index.leaves[leafOf[i]].id }));
   let knn: KnnIndex | null = null;
@@ -483,6 +488,193 @@ function loadSite(s: AuditSiteArtifact): LoadedSite {
   return { id: s.id, index, knn, prior, scorer: new Scorer(Float32Array.from(s.scorer.weights)), judge };
 }
 
+/**
+ * One site's built kNN index, prior and judge as structured-cloneable data: what `buildAuditParts`
+ * computes off the serving thread and `assembleAuditModel` turns back into a model without rebuilding
+ * anything from the labelled titles. Packed for a cheap receive: numbers in typed arrays (transferred),
+ * string lists as one JSON string each. Cloning the judge's Maps and Sets as such cost ~100 ms to
+ * deserialise at 100,000 labelled titles, on the receiving (serving) thread, in one piece; packed,
+ * receiving is ~1 ms and the Maps are rebuilt in steps that `assembleAuditModel` can pause between.
+ */
+export interface BuiltAuditSite {
+  id: string;
+  knn: (Omit<KnnIndexParts, 'terms'> & { terms: string }) | null;
+  prior: FrequencyPrior | null;
+  judge: PackedJudge | null;
+}
+
+/** `BuiltinJudgeState` as typed arrays: class c's token counts are entries offsets[c] … offsets[c+1]. */
+interface PackedJudge {
+  /** JSON: the vocabulary (token strings; entries index into it; the first `vocabSize` are the judge's vocabulary) and the class labels. */
+  vocab: string;
+  vocabSize: number;
+  labels: string;
+  docs: Float64Array;
+  totals: Float64Array;
+  offsets: Int32Array;
+  tokens: Int32Array;
+  counts: Float64Array;
+  /** JSON: [manufacturer, [[label, count], …]][] (empty for served models: no manufacturers). */
+  byManufacturer: string;
+  nDocs: number;
+}
+
+function packJudge(s: BuiltinJudgeState): PackedJudge {
+  const vocab = [...s.vocab];
+  const vocabSize = vocab.length;
+  const id = new Map(vocab.map((t, i) => [t, i]));
+  const labels = [...s.classes.keys()];
+  let n = 0;
+  for (const c of s.classes.values()) n += c.counts.size;
+  const docs = new Float64Array(labels.length);
+  const totals = new Float64Array(labels.length);
+  const offsets = new Int32Array(labels.length + 1);
+  const tokens = new Int32Array(n);
+  const counts = new Float64Array(n);
+  let k = 0;
+  labels.forEach((l, c) => {
+    const cls = s.classes.get(l)!;
+    docs[c] = cls.docs;
+    totals[c] = cls.total;
+    for (const [t, v] of cls.counts) {
+      // A token counted but absent from the vocabulary (only after leave-one-out subtraction) keeps its string.
+      let i = id.get(t);
+      if (i === undefined) {
+        i = vocab.length;
+        vocab.push(t);
+        id.set(t, i);
+      }
+      tokens[k] = i;
+      counts[k++] = v;
+    }
+    offsets[c + 1] = k;
+  });
+  return {
+    vocab: JSON.stringify(vocab),
+    vocabSize,
+    labels: JSON.stringify(labels),
+    docs,
+    totals,
+    offsets,
+    tokens,
+    counts,
+    byManufacturer: JSON.stringify([...s.byManufacturer].map(([m, c]) => [m, [...c]])),
+    nDocs: s.nDocs,
+  };
+}
+
+/** Rebuilds the judge's Maps, awaiting `pause` after every SLICE entries. */
+async function unpackJudge(p: PackedJudge, pause: () => Promise<void>): Promise<BuiltinJudgeState> {
+  const vocab = JSON.parse(p.vocab) as string[];
+  const labels = JSON.parse(p.labels) as string[];
+  const classes = new Map<string, NbClass>();
+  let done = 0;
+  for (let c = 0; c < labels.length; c++) {
+    const counts = new Map<string, number>();
+    for (let k = p.offsets[c]; k < p.offsets[c + 1]; k++) {
+      counts.set(vocab[p.tokens[k]], p.counts[k]);
+      if (++done % SLICE === 0) await pause();
+    }
+    classes.set(labels[c], { counts, total: p.totals[c], docs: p.docs[c] });
+  }
+  const set = new Set<string>();
+  for (let i = 0; i < p.vocabSize; i++) {
+    set.add(vocab[i]);
+    if ((i + 1) % SLICE === 0) await pause();
+  }
+  const byManufacturer = new Map(
+    (JSON.parse(p.byManufacturer) as [string, [string, number][]][]).map(([m, c]) => [m, new Map(c)]),
+  );
+  return { classes, vocab: set, byManufacturer, nDocs: p.nDocs };
+}
+
+/** Map entries rebuilt between two pauses of `assembleAuditModel` (~5–10 ms on a busy 2-core machine). */
+const SLICE = 10_000;
+
+/**
+ * Validates `json` and builds every site's indexes (the seconds-long part of a load at 100,000
+ * labelled titles), as data for `assembleAuditModel`. Throws `AuditArtifactError` like `loadAuditArtifact`.
+ */
+export function buildAuditParts(json: unknown): BuiltAuditSite[] {
+  return validateAuditArtifact(json).sites.map((s) => {
+    const site = loadSite(s);
+    const knn = site.knn?.toParts();
+    const judge = site.judge?.toState();
+    return {
+      id: site.id,
+      knn: knn ? { ...knn, terms: JSON.stringify(knn.terms) } : null,
+      prior: site.prior,
+      judge: judge ? packJudge(judge) : null,
+    };
+  });
+}
+
+/** The ArrayBuffers of `parts` (each once), to transfer instead of copy across threads. */
+export function auditPartsBuffers(parts: readonly BuiltAuditSite[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const p of parts) {
+    const k = p.knn;
+    const j = p.judge;
+    const arrays = [
+      ...(k
+        ? [
+            k.idf,
+            k.maxWeight,
+            k.labelIds,
+            k.postings.offsets,
+            k.postings.docs,
+            k.postings.weights,
+            k.forward.offsets,
+            k.forward.docs,
+            k.forward.weights,
+          ]
+        : []),
+      ...(j ? [j.docs, j.totals, j.offsets, j.tokens, j.counts] : []),
+    ];
+    for (const a of arrays) if (a.buffer instanceof ArrayBuffer) out.add(a.buffer);
+  }
+  return [...out];
+}
+
+/**
+ * The model from an artifact that `buildAuditParts` validated and built (elsewhere, from the same
+ * JSON): the category indexes are decoded and the term and count maps rebuilt here, nothing is rebuilt
+ * from the labelled titles. Awaits `pause` between steps (slices of SLICE map entries), so a server can
+ * let other requests run meanwhile. Answers exactly as `loadAuditArtifact` would.
+ */
+export async function assembleAuditModel(
+  artifact: AuditArtifact,
+  parts: readonly BuiltAuditSite[],
+  pause: () => Promise<void> = () => Promise.resolve(),
+): Promise<LoadedAuditModel> {
+  if (parts.length !== artifact.sites.length || parts.some((p, i) => p.id !== artifact.sites[i].id))
+    throw new Error('assembleAuditModel: the built parts are not those of this artifact');
+  const sites: LoadedSite[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const s = artifact.sites[i];
+    const p = parts[i];
+    const index = siteIndex(s);
+    await pause();
+    const knn = p.knn
+      ? await KnnIndex.fromPartsInSlices(
+          { ...p.knn, terms: JSON.parse(p.knn.terms) as string[] },
+          pause,
+          SLICE,
+        )
+      : null;
+    const state = p.judge ? await unpackJudge(p.judge, pause) : null;
+    sites.push({
+      id: s.id,
+      index,
+      knn,
+      prior: p.prior,
+      scorer: new Scorer(Float32Array.from(s.scorer.weights)),
+      judge: state ? BuiltinJudge.fromState(index, state) : null,
+    });
+  }
+  return modelOf(artifact, sites);
+}
+
 function lexicalReason(site: LoadedSite, tokens: readonly string[], leaf: AuditCategoryRef): string {
   const pathTokens = new Set(leaf.path.flatMap((p) => tokenize(p)));
   const shared = [...new Set(tokens.filter((t) => pathTokens.has(t)))];
@@ -494,6 +686,12 @@ function lexicalReason(site: LoadedSite, tokens: readonly string[], leaf: AuditC
 
 /** Validates and loads an audit artifact (string or parsed JSON). Throws `AuditArtifactError`. */
 export function loadAuditArtifact(json: unknown): LoadedAuditModel {
+  const artifact = validateAuditArtifact(json);
+  return modelOf(artifact, artifact.sites.map(loadSite));
+}
+
+/** The shape (zod) and the consistency of every site's typed arrays. Throws `AuditArtifactError`. */
+export function validateAuditArtifact(json: unknown): AuditArtifact {
   const artifact = parseAuditArtifact(json);
   const issues: { path: string; message: string }[] = [];
   const seen = new Set<string>();
@@ -508,8 +706,11 @@ export function loadAuditArtifact(json: unknown): LoadedAuditModel {
   if (artifact.example && !seen.has(artifact.example.site_id))
     issues.push({ path: 'example.site_id', message: `no site ${JSON.stringify(artifact.example.site_id)}` });
   if (issues.length) fail(issues);
+  return artifact;
+}
 
-  const sites = new Map(artifact.sites.map((s) => [s.id, loadSite(s)]));
+function modelOf(artifact: AuditArtifact, loaded: readonly LoadedSite[]): LoadedAuditModel {
+  const sites = new Map(loaded.map((s) => [s.id, s]));
   const { candidates: k, neighbours: kn } = artifact.options;
   const known = (): string => [...sites.keys()].map((s) => JSON.stringify(s)).join(', ');
 

@@ -37,7 +37,7 @@ export interface BuiltinJudgement extends Judgement {
   };
 }
 
-interface NbClass {
+export interface NbClass {
   counts: Map<string, number>;
   total: number;
   docs: number;
@@ -48,6 +48,14 @@ const ordinal = (n: number): string => {
   const v = n % 100;
   return n + (s[(v - 20) % 10] ?? s[v] ?? s[0]);
 };
+
+/** `BuiltinJudge.toState()`: naive Bayes counts by category, vocabulary, categories by manufacturer. */
+export interface BuiltinJudgeState {
+  classes: Map<string, NbClass>;
+  vocab: Set<string>;
+  byManufacturer: Map<string, Map<string, number>>;
+  nDocs: number;
+}
 
 export class BuiltinJudge {
   private readonly classes = new Map<string, NbClass>();
@@ -68,6 +76,32 @@ export class BuiltinJudge {
       this.trained.set(it.id, { label: it.label, tokens, manufacturer });
       this.add(it.label, tokens, manufacturer, 1);
     }
+  }
+
+  /**
+   * The trained statistics as structured-cloneable data (Maps and a Set), e.g. to build the judge in a
+   * worker_thread and hand it back. The per-item memory that lets `judge` leave a TRAINING item's own
+   * label out is not included: a restored judge treats every item as unseen (as a served title is).
+   */
+  toState(): BuiltinJudgeState {
+    return {
+      classes: this.classes,
+      vocab: this.vocab,
+      byManufacturer: this.byManufacturer,
+      nDocs: this.nDocs,
+    };
+  }
+
+  /** A judge over `index` with the statistics of `toState` (no retraining; the Maps are adopted, not copied). */
+  static fromState(index: CategoryIndex, s: BuiltinJudgeState): BuiltinJudge {
+    const j = new BuiltinJudge(index, []);
+    Object.assign(j, {
+      classes: s.classes,
+      vocab: s.vocab,
+      byManufacturer: s.byManufacturer,
+      nDocs: s.nDocs,
+    });
+    return j;
   }
 
   private add(label: string, tokens: string[], manufacturer: string, sign: 1 | -1): void {

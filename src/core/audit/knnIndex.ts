@@ -416,19 +416,9 @@ export class KnnIndex {
       docs: base64ToInt32(s.postings[1]),
       weights: base64ToFloat32(s.postings[2]),
     };
-    const wordIds = new Map<string, number>();
-    const grams = new GramVocab(s.terms, 'c');
-    s.terms.forEach((t, i) => {
-      if (t.charCodeAt(0) === 99 /* c */) grams.restore(t.slice(1), i);
-      else wordIds.set(t.slice(1), i);
-    });
-    // Bypasses the constructor (which builds from documents): every field is restored as serialised,
-    // the forward index by transposing the postings (the same weights, so the same scores).
-    const k = Object.create(KnnIndex.prototype) as KnnIndex;
-    Object.assign(k, {
+    // The forward index by transposing the postings (the same weights, so the same scores).
+    return KnnIndex.fromParts({
       terms: s.terms,
-      wordIds,
-      grams,
       idf: base64ToFloat32(s.idf),
       postings,
       forward: transpose(postings, labelIds.length),
@@ -437,15 +427,83 @@ export class KnnIndex {
       labels: s.labels,
       charWeight: s.charWeight,
       maxDf: s.maxDf,
-      budget: budgetOf(s.candidatePostings),
-      rescoreN: s.rescore,
-      scores: new Float32Array(labelIds.length),
-      touched: new Int32Array(labelIds.length),
-      qWeight: new Float64Array(s.terms.length),
+      candidatePostings: s.candidatePostings,
+      rescore: s.rescore,
+    });
+  }
+
+  /**
+   * Every built field as plain data: strings and typed arrays, nothing to recompute. Structured-clone
+   * it out of a worker_thread (transferring the typed arrays' buffers) and `fromParts` on the other side
+   * is an index giving identical answers, at the cost of rebuilding the term → id maps only.
+   */
+  toParts(): KnnIndexParts {
+    return {
+      terms: this.terms,
+      idf: this.idf,
+      postings: this.postings,
+      forward: this.forward,
+      maxWeight: this.maxWeight,
+      labelIds: this.labelIds,
+      labels: this.labels,
+      charWeight: this.charWeight,
+      maxDf: this.maxDf,
+      candidatePostings: Number.isFinite(this.budget) ? this.budget : 0,
+      rescore: this.rescoreN,
+    };
+  }
+
+  static fromParts(p: KnnIndexParts): KnnIndex {
+    const wordIds = new Map<string, number>();
+    const grams = new GramVocab(p.terms, 'c');
+    restoreTerms(p.terms, 0, p.terms.length, wordIds, grams);
+    return KnnIndex.assemble(p, wordIds, grams);
+  }
+
+  /**
+   * `fromParts`, rebuilding the term → id maps `slice` terms at a time with `await pause()` between
+   * slices (a server thread lets other requests run: ~100 ms in one piece at 70,000 terms on a busy
+   * 2-core machine).
+   */
+  static async fromPartsInSlices(
+    p: KnnIndexParts,
+    pause: () => Promise<void>,
+    slice = 10_000,
+  ): Promise<KnnIndex> {
+    const wordIds = new Map<string, number>();
+    const grams = new GramVocab(p.terms, 'c');
+    for (let i = 0; i < p.terms.length; i += slice) {
+      restoreTerms(p.terms, i, Math.min(p.terms.length, i + slice), wordIds, grams);
+      await pause();
+    }
+    return KnnIndex.assemble(p, wordIds, grams);
+  }
+
+  private static assemble(p: KnnIndexParts, wordIds: Map<string, number>, grams: GramVocab): KnnIndex {
+    // Bypasses the constructor (which builds from documents): every field is restored as given.
+    const n = p.labelIds.length;
+    const k = Object.create(KnnIndex.prototype) as KnnIndex;
+    Object.assign(k, {
+      terms: p.terms,
+      wordIds,
+      grams,
+      idf: p.idf,
+      postings: p.postings,
+      forward: p.forward,
+      maxWeight: p.maxWeight,
+      labelIds: p.labelIds,
+      labels: p.labels,
+      charWeight: p.charWeight,
+      maxDf: p.maxDf,
+      budget: budgetOf(p.candidatePostings),
+      rescoreN: p.rescore,
+      scores: new Float32Array(n),
+      touched: new Int32Array(n),
+      qWeight: new Float64Array(p.terms.length),
       scratchIds: new Int32Array(256),
       topIds: new Int32Array(0),
       topScores: new Float64Array(0),
-      exact: new Float32Array(labelIds.length),
+      exact: new Float32Array(n),
     });
     return k;
   }
@@ -467,6 +525,21 @@ export class KnnIndex {
     const out = [...m.values()];
     for (const v of out) v.share = total > 0 ? v.vote / total : 0;
     return out.sort((a, b) => b.vote - a.vote);
+  }
+}
+
+/** Registers terms [from, to) in the word map or the gram vocabulary, by their `w`/`c` prefix. */
+function restoreTerms(
+  terms: readonly string[],
+  from: number,
+  to: number,
+  wordIds: Map<string, number>,
+  grams: GramVocab,
+): void {
+  for (let i = from; i < to; i++) {
+    const t = terms[i];
+    if (t.charCodeAt(0) === 99 /* c */) grams.restore(t.slice(1), i);
+    else wordIds.set(t.slice(1), i);
   }
 }
 
@@ -517,6 +590,22 @@ export interface SerializedKnnIndex {
   idf: string;
   postings: [string, string, string];
   labelIds: string;
+  labels: string[];
+  charWeight: number;
+  maxDf: number;
+  /** Phase-1 budget; 0 = exhaustive. */
+  candidatePostings: number;
+  rescore: number;
+}
+
+/** A built index as plain data (`toParts` / `fromParts`): what a worker_thread hands back. */
+export interface KnnIndexParts {
+  terms: string[];
+  idf: Float32Array;
+  postings: Postings;
+  forward: Postings;
+  maxWeight: Float32Array;
+  labelIds: Int32Array;
   labels: string[];
   charWeight: number;
   maxDf: number;
