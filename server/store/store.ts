@@ -129,6 +129,9 @@ const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
  * tried. Without hard links (`links: false`, or a filesystem refusing them) a version is claimed by an
  * exclusive `mkdir .claim-<n>` (kept: a claim is never released, so it can never be taken twice), then
  * the temp file is renamed onto it. The temp file never outlives the call. Returns n.
+ * The two modes do not mix in one directory (a claimer's rename could land on a number a linker took
+ * between its stat and its rename); they need not: processes sharing a directory share its filesystem,
+ * so either every one of them can link or none can.
  */
 export async function writeNewVersion(
   dir: string,
