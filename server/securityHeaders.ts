@@ -53,6 +53,10 @@ export function headerCsp(metaCsp: string): string {
 export function securityHeaders(opts: { csp: string }): MiddlewareHandler {
   return async (c, next) => {
     await next();
+    // Set on the finished response's own Headers, never with `c.header()` here: after the handler that
+    // makes Hono rebuild the Response from `res.body`, which costs @hono/node-server its fast path for
+    // string bodies (a fetch Response and a web stream per request, issue 6). Not before `next()` either:
+    // headers prepared that way are lost on responses a handler builds itself (server/static.ts).
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
     c.res.headers.set('Referrer-Policy', 'no-referrer');
     // CSP only on documents. On a worker script's response it would become that worker's own policy,

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type AppOptions, createApp } from './app.ts';
 import { DEFAULT_HOST } from './config.ts';
+import { flushPredictionLogs } from './store/monitor.ts';
 import { ModelStore } from './store/store.ts';
 
 export interface StartOptions extends Omit<AppOptions, 'bindHost' | 'distDir'> {
@@ -35,7 +36,10 @@ export interface RunningServer {
   port: number;
   /** The model store the app serves. */
   store: ModelStore;
-  /** Stop accepting, let in-flight requests finish (up to a grace period), then resolve. */
+  /**
+   * Stop accepting, let in-flight requests finish (up to a grace period), write the prediction-log
+   * lines still batched in memory, then resolve.
+   */
   close(): Promise<void>;
 }
 
@@ -97,7 +101,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       force.unref();
       server.close(() => {
         clearTimeout(force);
-        done();
+        // Prediction-log lines are written in batches (store/monitor.ts): the last responses' lines may
+        // still be waiting. Every log of the process, not just this store's: cheap, and a store passed
+        // in by the caller has no other moment to flush before the process exits.
+        void flushPredictionLogs().then(done);
       });
       if (ownStore) store.close();
       // Keep-alive sockets (every browser holds some) would otherwise keep close() waiting.

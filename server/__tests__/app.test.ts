@@ -136,3 +136,168 @@ describe('extraStatic (bench only)', () => {
     expect(() => createApp({ distDir: fx.dist, extraStatic: { '/x': '/tmp' } })).toThrow(/start and end/);
   });
 });
+
+describe('response headers', () => {
+  // Every header of these responses, as the app sent them before the CORS and security headers were
+  // moved off `c.header()` (issue 6), taken from that code with this fixture; etag left out (mtime).
+  const BEFORE: [string, number, [string, string][]][] = [
+    [
+      'GET /healthz',
+      200,
+      [
+        ['cache-control', 'no-store'],
+        ['content-type', 'application/json'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /v1/models https://dash.example',
+      200,
+      [
+        ['access-control-allow-origin', 'https://dash.example'],
+        ['cache-control', 'no-store'],
+        ['content-type', 'application/json'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /v1/models https://evil.example',
+      200,
+      [
+        ['cache-control', 'no-store'],
+        ['content-type', 'application/json'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'OPTIONS /v1/models http://127.0.0.1:8787',
+      204,
+      [
+        ['access-control-allow-headers', 'Content-Type,Authorization'],
+        ['access-control-allow-methods', 'GET,POST,DELETE,OPTIONS'],
+        ['access-control-allow-origin', 'http://127.0.0.1:8787'],
+        ['access-control-max-age', '600'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin, Access-Control-Request-Headers'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'POST /v1/models?name=x',
+      401,
+      [
+        ['content-type', 'application/json'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin'],
+        ['www-authenticate', 'Bearer realm="benchtop"'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /v1/nope',
+      404,
+      [
+        ['content-type', 'application/json'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /metrics',
+      200,
+      [
+        ['cache-control', 'no-store'],
+        ['content-type', 'text/plain; version=0.0.4; charset=utf-8'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Origin'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /',
+      200,
+      [
+        ['cache-control', 'no-cache'],
+        ['content-length', '321'],
+        [
+          'content-security-policy',
+          "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'",
+        ],
+        ['content-type', 'text/html; charset=utf-8'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Accept-Encoding'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /some/page',
+      200,
+      [
+        ['cache-control', 'no-cache'],
+        ['content-length', '321'],
+        [
+          'content-security-policy',
+          "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'",
+        ],
+        ['content-type', 'text/html; charset=utf-8'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Accept-Encoding'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'POST /',
+      405,
+      [
+        ['allow', 'GET, HEAD'],
+        [
+          'content-security-policy',
+          "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'",
+        ],
+        ['content-type', 'text/html; charset=UTF-8'],
+        ['referrer-policy', 'no-referrer'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+    [
+      'GET /assets/index-abc123.js',
+      200,
+      [
+        ['cache-control', 'public, max-age=31536000, immutable'],
+        ['content-length', '22'],
+        ['content-type', 'text/javascript; charset=utf-8'],
+        ['referrer-policy', 'no-referrer'],
+        ['vary', 'Accept-Encoding'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ],
+  ];
+
+  it.each(BEFORE)('%s: status %i and exactly the same headers as before', async (what, status, headers) => {
+    const [method, path, origin] = what.split(' ');
+    const corsApp = createApp({
+      distDir: fx.dist,
+      version: '1.2.3',
+      corsOrigins: ['https://dash.example'],
+      token: 't'.repeat(32),
+    });
+    const res = await corsApp.request(`http://127.0.0.1:8787${path}`, {
+      method,
+      ...(method === 'POST' && path.startsWith('/v1/') ? { body: '{}' } : {}),
+      headers: {
+        ...(origin ? { origin } : {}),
+        ...(method === 'OPTIONS' ? { 'access-control-request-method': 'POST' } : {}),
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
+    });
+    expect(res.status).toBe(status);
+    expect([...res.headers].filter(([k]) => k !== 'etag')).toEqual(headers);
+  });
+});

@@ -1,6 +1,7 @@
 /** A real HTTP server on an ephemeral loopback port: what the bench and headless runner rely on. */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../app.ts';
 import { DistMissingError, type RunningServer, startServer } from '../start.ts';
 import { type Fixture, makeDist } from './fixture.ts';
 
@@ -33,6 +34,29 @@ function rawGet(path: string, host: string): Promise<{ status: number; body: str
 }
 
 describe('startServer', () => {
+  it("keeps @hono/node-server's lightweight Response on JSON and HTML routes (its fast path)", async () => {
+    // serve() (in beforeAll) replaced the global Response with node-server's lightweight one, which it
+    // writes straight to the socket as long as nobody rebuilds it from its body (issue 6: hono/cors's
+    // `c.header()` after the handler did, ~70 µs a request). Such a response carries the `cache` symbol.
+    const app = createApp({ distDir: fx.dist, corsOrigins: ['https://dash.example'] });
+    for (const [path, origin] of [
+      ['/healthz', ''],
+      ['/v1/models', 'https://dash.example'],
+      ['/v1/models', 'https://evil.example'],
+      ['/v1/nope', ''],
+      ['/', ''],
+      ['/assets/index-abc123.js', ''],
+    ]) {
+      const res = await app.fetch(
+        new Request(`http://127.0.0.1:8787${path}`, { headers: origin ? { origin } : {} }),
+      );
+      expect(res.status, path).toBeLessThan(500);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      const symbols = Object.getOwnPropertySymbols(res).map((s) => s.description);
+      expect(symbols, `${path} ${origin}`).toContain('cache');
+    }
+  });
+
   it('listens on an ephemeral 127.0.0.1 port and reports the real URL', () => {
     expect(server.port).toBeGreaterThan(0);
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
