@@ -28,6 +28,7 @@ import { notebook } from '../state/notebook.svelte.ts';
 import { getRun, listRuns, type RunRecord } from '../storage/runStore.ts';
 import { arrowToRows } from '../ui/components/arrowRows.ts';
 import { evalProgress } from '../ui/eval/progress.svelte.ts';
+import type { EvalRequest } from '../../workers/eval.api.ts';
 
 export interface EvaluateConfig extends Record<string, unknown> {
   /** A run id, or `latest` (the newest run of `trainCell`). */
@@ -135,42 +136,14 @@ export const evaluateCell: CellKindDef<EvaluateConfig> = {
       ctx.cellId,
     );
     if (ctx.signal.aborted) throw new Error('Cancelled');
-    let evaluation: Evaluation;
-    try {
-      evaluation = await evaluateInWorker(
-        {
-          id: `${ctx.cellId}:${Date.now()}`,
-          arrow: res.arrow,
-          types: Object.fromEntries(res.columns.map((c) => [c.name, c.type])),
-          artifact,
-          split: run.config.split,
-          tableName: table,
-          part: config.part,
-          threshold: config.threshold ?? 0.5,
-          costs: config.costs ?? DEFAULT_COSTS,
-          seed: 42,
-          resamples: 1000,
-        },
-        { signal: ctx.signal, onProgress: (p) => evalProgress.set(ctx.cellId, p) },
-      );
-    } catch (e) {
-      if (ctx.signal.aborted || (e as Error).name === 'AbortError')
-        throw new Error('Cancelled: the evaluation was stopped');
-      throw e;
-    } finally {
-      evalProgress.clear(ctx.cellId);
-    }
-    return {
-      meta: {
-        runId: run.id,
-        runName: run.name,
-        trainCell: run.cellId,
-        input: table,
-        createdAt: run.createdAt,
-        warnings,
-        evaluation,
-      },
-    };
+    return scoreInWorker(
+      { arrow: res.arrow, types: arrowTypes(res.columns), split: run.config.split, part: config.part },
+      config,
+      table,
+      run,
+      warnings,
+      ctx,
+    );
   },
 };
 
@@ -190,16 +163,39 @@ async function evaluateOnTable(
     ctx.cellId,
   );
   if (ctx.signal.aborted) throw new Error('Cancelled');
+  return scoreInWorker(
+    { arrow: res.arrow, types: arrowTypes(res.columns), part: 'all' },
+    config,
+    table,
+    run,
+    [],
+    ctx,
+  );
+}
+
+const arrowTypes = (columns: { name: string; type: string }[]): Record<string, string> =>
+  Object.fromEntries(columns.map((c) => [c.name, c.type]));
+
+/**
+ * The evaluation worker call both paths share (the run's split, or every row of a table): progress to
+ * the cell, Cancel as a clear error, and the cell's meta.
+ */
+async function scoreInWorker(
+  rows: Pick<EvalRequest, 'arrow' | 'types' | 'split' | 'part'>,
+  config: EvaluateConfig,
+  table: string,
+  run: RunRecord,
+  warnings: string[],
+  ctx: RunContext,
+): Promise<CellResult> {
   let evaluation: Evaluation;
   try {
     evaluation = await evaluateInWorker(
       {
+        ...rows,
         id: `${ctx.cellId}:${Date.now()}`,
-        arrow: res.arrow,
-        types: Object.fromEntries(res.columns.map((c) => [c.name, c.type])),
-        artifact,
+        artifact: run.artifact,
         tableName: table,
-        part: 'all',
         threshold: config.threshold ?? 0.5,
         costs: config.costs ?? DEFAULT_COSTS,
         seed: 42,
@@ -221,7 +217,7 @@ async function evaluateOnTable(
       trainCell: run.cellId,
       input: table,
       createdAt: run.createdAt,
-      warnings: [],
+      warnings,
       evaluation,
     },
   };
