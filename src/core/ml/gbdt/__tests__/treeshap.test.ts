@@ -160,6 +160,9 @@ describe('TreeSHAP leaf tables', () => {
       const e = compileTrees(trees, shape.k);
       expect(treeShapLayout(e)).toMatchObject({ patternTrees: trees.length, linearTrees: 0 });
       expect(treeShapLayout(e).tableLeaves).toBeGreaterThan(0);
+      expect(treeShapLayout(e).repeatPairedLeaves).toBeGreaterThan(0);
+      if (shape.nFeatures > 1)
+        expect(treeShapLayout(e).pairedLeaves).toBeGreaterThan(treeShapLayout(e).repeatPairedLeaves);
       const x = randomRows(rand, 30, shape.nFeatures, shape.nCat, shape.codes);
       expect(compare(trees, shape.k, shape.nFeatures, x, 30)).toBeLessThan(1e-9);
     }
@@ -217,6 +220,49 @@ describe('TreeSHAP leaf tables', () => {
         expect(Number.isFinite(a.values[f])).toBe(true);
         expect(Math.abs(a.values[f] - d.values[f])).toBeLessThan(1e-9);
       }
+    }
+  });
+
+  it('credits sibling leaf pairs like single leaves, below a new and a repeated feature, x on and off the path', () => {
+    // Root x0 ≤ 5; left: x0 ≤ 2 (a repeated feature: its leaves' pattern bit is off for x0 > 5, and
+    // else set on one leaf or the other); right: x1 ≤ 5 (a new feature). Leaves only at depth 2: two pairs.
+    const t: Tree = {
+      feature: [0, 0, 1, -1, -1, -1, -1],
+      threshold: [5, 2, 5, 0, 0, 0, 0],
+      defaultLeft: [1, 0, 1, 0, 0, 0, 0],
+      catLeft: [[], [], [], [], [], [], []],
+      left: [1, 3, 5, -1, -1, -1, -1],
+      right: [2, 4, 6, -1, -1, -1, -1],
+      value: [0, 0, 0, 0.7, -0.2, 1.3, -0.9],
+      cover: [100, 60, 40, 25, 35, 10, 30],
+    };
+    const e = compileTrees([t], 1);
+    expect(treeShapLayout(e)).toMatchObject({ tableLeaves: 4, pairedLeaves: 4, repeatPairedLeaves: 2 });
+    const rows: number[][] = [];
+    for (const x0 of [1, 3, 7, Number.NaN]) for (const x1 of [1, 7, Number.NaN]) rows.push([x0, x1]);
+    const x = Float32Array.from(rows.flat());
+    expect(compare([t], 1, 2, x, rows.length)).toBeLessThan(1e-12);
+    // And against the exact Shapley values of this two-feature tree (the cover-weighted value function).
+    const leafMean = (keep: (n: number) => boolean, row: number[]): number => {
+      const walk = (n: number): number => {
+        if (t.left[n] < 0) return t.value[n];
+        const f = t.feature[n];
+        if (keep(f)) {
+          const v = row[f];
+          const left = Number.isNaN(v) ? t.defaultLeft[n] === 1 : v <= t.threshold[n];
+          return walk(left ? t.left[n] : t.right[n]);
+        }
+        return (t.cover[t.left[n]] * walk(t.left[n]) + t.cover[t.right[n]] * walk(t.right[n])) / t.cover[n];
+      };
+      return walk(0);
+    };
+    for (const row of rows) {
+      const v = (s: number[]) => leafMean((f) => s.includes(f), row);
+      const phi0 = 0.5 * (v([0]) - v([]) + v([0, 1]) - v([1]));
+      const phi1 = 0.5 * (v([1]) - v([]) + v([0, 1]) - v([0]));
+      const got = treeShap(e, new Float64Array([0]), 2, Float32Array.from(row), 0).values;
+      expect(Math.abs(got[0] - phi0)).toBeLessThan(1e-12);
+      expect(Math.abs(got[1] - phi1)).toBeLessThan(1e-12);
     }
   });
 
