@@ -173,6 +173,20 @@ describe.skipIf(!taxonomyAvailable())('loading a large audit model', () => {
     expect(((await tab.json()) as { model: unknown }).model).toEqual({ name: 'bin', version: 1 });
     expect((await post(b, '/v1/models/nobody/predict', JSON.stringify({ title: 'x' }))).status).toBe(404);
 
+    // The read routes resolve on a miss too: details and drift of models b has never seen.
+    expect((await post(a, '/v1/models?name=bin2', JSON.stringify(bin), true)).status).toBe(201);
+    expect((await post(a, '/v1/models?name=bin3', JSON.stringify(bin), true)).status).toBe(201);
+    expect((await post(a, '/v1/models?name=cats2', audit, true)).status).toBe(201);
+    const details = await fetch(new URL('/v1/models/bin2', b.url));
+    expect(details.status).toBe(200);
+    expect(((await details.json()) as { name: string; versions: unknown[] }).name).toBe('bin2');
+    const auditDetails = await fetch(new URL('/v1/models/cats2', b.url));
+    expect(auditDetails.status).toBe(200);
+    expect(((await auditDetails.json()) as { name: string }).name).toBe('cats2');
+    const drift = await fetch(new URL('/v1/models/bin3/drift', b.url));
+    expect(drift.status).toBe(200);
+    expect((await fetch(new URL('/v1/models/nobody', b.url))).status).toBe(404);
+
     // A large model appearing on disk (the first test deployed `big`): a lookup that waits 1 ms for its
     // load answers 'loading' (the route: 503 with Retry-After), and the load then completes.
     const late = join(root, 'late');

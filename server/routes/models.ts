@@ -117,6 +117,23 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     return m;
   };
 
+  /**
+   * Load `name` from the shared directory if another instance deployed it and this one has not seen it
+   * yet (store.resolve). A 503 response while it is still loading; undefined when the caller can go on
+   * with `lookup` / `getAudit` (which 404 if the name is nowhere).
+   */
+  const resolveOr503 = async (c: Context, name: string): Promise<Response | undefined> => {
+    const found = await store.resolve(name);
+    if (found?.kind !== 'loading') return undefined;
+    c.header('Retry-After', String(RETRY_AFTER_S));
+    return jsonError(
+      c,
+      503,
+      'model_loading',
+      `Model ${JSON.stringify(name)} is still loading (deployed on another instance); retry in ${RETRY_AFTER_S} s.`,
+    );
+  };
+
   const predict = async (c: Context, m: DeployedModel) => {
     // The entry `m` was taken once: a redeploy during this request swaps the store's entry, not ours.
     const topK = parseTopK(c, m.artifact.inputSchema.length);
@@ -189,7 +206,9 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     return c.json({ models, default: def });
   });
 
-  app.get('/v1/models/:name', (c) => {
+  app.get('/v1/models/:name', async (c) => {
+    const busy = await resolveOr503(c, c.req.param('name'));
+    if (busy) return busy;
     const audit = store.getAudit(c.req.param('name'));
     if (audit) {
       c.header('Cache-Control', 'no-store');
@@ -229,25 +248,24 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     // A name not in memory may have been deployed by another instance on the shared directory: look
     // on disk and wait for its load (store.resolve), so even the first request is answered. Either
     // kind: the file says which.
-    const found = await store.resolve(name);
-    if (found?.kind === 'loading') {
-      c.header('Retry-After', String(RETRY_AFTER_S));
-      return jsonError(
-        c,
-        503,
-        'model_loading',
-        `Model ${JSON.stringify(name)} is still loading (deployed on another instance); retry in ${RETRY_AFTER_S} s.`,
-      );
-    }
-    return found?.kind === 'audit' ? predictAuditModel(c, found.model) : predict(c, lookup(name));
+    const busy = await resolveOr503(c, name);
+    if (busy) return busy;
+    const audit = store.getAudit(name);
+    return audit ? predictAuditModel(c, audit) : predict(c, lookup(name));
   });
-  app.post('/predict', (c) => {
+  app.post('/predict', async (c) => {
+    if (opts.defaultModel) {
+      const busy = await resolveOr503(c, opts.defaultModel);
+      if (busy) return busy;
+    }
     // A label-audit model answers /predict only when BENCHTOP_DEFAULT_MODEL names it.
     const audit = opts.defaultModel ? store.getAudit(opts.defaultModel) : undefined;
     return audit ? predictAuditModel(c, audit) : predict(c, defaultModel());
   });
 
   app.get('/v1/models/:name/drift', async (c) => {
+    const busy = await resolveOr503(c, c.req.param('name'));
+    if (busy) return busy;
     c.header('Cache-Control', 'no-store');
     return c.json(await computeDrift(lookup(c.req.param('name'))));
   });
