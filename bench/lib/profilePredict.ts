@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../server/app.ts';
@@ -19,6 +19,7 @@ import { predictRows } from '../../server/predict.ts';
 import { ModelStore } from '../../server/store/store.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
 import { flightsSpec, flightsTable, loadFlights } from '../../server/__tests__/flightsModel.ts';
+import { post } from './http.ts';
 
 const N = Number(process.env.PROFILE_N ?? 5000);
 const ARTIFACT = process.env.PROFILE_ARTIFACT ?? '/tmp/benchtop-flights-300.json';
@@ -88,27 +89,6 @@ for (const [name, fn] of Object.entries(stages)) {
 function procCpuUs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) / 100) * 1e6;
-}
-
-function post(agent: Agent, port: number, path: string, body: string, headers = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const r = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    r.on('error', reject);
-    r.end(body);
-  });
 }
 
 if (!ONLY || ONLY === 'server') {

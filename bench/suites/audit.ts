@@ -21,7 +21,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type AuditItem, auditItems, measure, type SiteModel } from '../../src/core/audit/audit.ts';
@@ -37,6 +37,7 @@ import {
   taxonomyAvailable,
   tileCategories,
 } from '../../src/core/audit/__tests__/taxonomyData.ts';
+import { post } from '../lib/http.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
 
@@ -188,28 +189,6 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-}
-
-function post(agent: Agent, port: number, path: string, body: string): Promise<number> {
-  return new Promise((resolve) => {
-    const r = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    r.on('error', () => resolve(0));
-    r.end(body);
-  });
 }
 
 async function load(port: number, path: string, bodies: string[], seconds: number): Promise<LoadResult> {

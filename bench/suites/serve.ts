@@ -32,11 +32,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
+import { post, postJson } from '../lib/http.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
 import { ensurePython, PYTHON } from '../lib/python.ts';
@@ -63,66 +64,6 @@ interface LoadResult {
 
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
-
-function post(
-  agent: Agent,
-  port: number,
-  path: string,
-  body: string,
-  headers: Record<string, string> = {},
-): Promise<number> {
-  return new Promise((resolve) => {
-    const r = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    r.on('error', () => resolve(0));
-    r.end(body);
-  });
-}
-
-/** One request, answering its status and body (for checking what a server answers, not for load). */
-function postJson(
-  agent: Agent,
-  port: number,
-  path: string,
-  body: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const r = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          text += d;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      },
-    );
-    r.on('error', reject);
-    r.end(body);
-  });
-}
 
 /** Closed loop: `connections` clients, each sending the next body as soon as the last answer arrived. */
 async function load(
