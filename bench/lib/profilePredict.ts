@@ -1,7 +1,7 @@
 /**
  * Profile of one explained single-row /predict (issue 6) on the 300-tree flights GBDT of the serve
  * bench, as CPU µs per request: (a) `server`: the real server (node:http + Hono, a child process started
- * like the serve bench's, `dist/` must exist), N sequential keep-alive requests, the child's CPU time
+ * like the serve bench's, over `BENCHTOP_DIST` or `dist/`, which must exist), N sequential keep-alive requests, the child's CPU time
  * read from /proc; (b) `app`: the Hono app in process (`app.request`: the whole route — body read,
  * validation, predictRows, metrics, monitor log, JSON — plus a fetch Request/Response per call that
  * node:http does not build); (c) `predictRows` alone; (d) TreeSHAP alone. Run with
@@ -19,6 +19,7 @@ import { predictRows } from '../../server/predict.ts';
 import { ModelStore } from '../../server/store/store.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
 import { flightsSpec, flightsTable, loadFlights } from '../../server/__tests__/flightsModel.ts';
+import { stopChild } from './child.ts';
 import { post } from './http.ts';
 
 const N = Number(process.env.PROFILE_N ?? 5000);
@@ -101,7 +102,7 @@ if (!ONLY || ONLY === 'server') {
       'tsx',
       'bench/suites/serve.ts',
       '--child',
-      'dist',
+      process.env.BENCHTOP_DIST ?? 'dist',
       join(dir, 'models'),
       '1',
     ],
@@ -142,7 +143,7 @@ if (!ONLY || ONLY === 'server') {
     }
     agent.destroy();
   } finally {
-    child.kill('SIGTERM');
+    await stopChild(child); // before removing the folder it flushes its prediction log into
     rmSync(dir, { recursive: true, force: true });
   }
 }

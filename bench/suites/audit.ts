@@ -37,6 +37,7 @@ import {
   taxonomyAvailable,
   tileCategories,
 } from '../../src/core/audit/__tests__/taxonomyData.ts';
+import { stopChild } from '../lib/child.ts';
 import { post } from '../lib/http.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
@@ -565,7 +566,7 @@ export const suite: Suite = {
       } catch (e) {
         errors.push(`served: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
-        child?.kill();
+        await stopChild(child);
         rmSync(modelsDir, { recursive: true, force: true });
       }
     }

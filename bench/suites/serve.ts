@@ -37,6 +37,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import { trainModel } from '../../src/core/ml/train.ts';
+import { stopChild } from '../lib/child.ts';
 import { post, postJson } from '../lib/http.ts';
 import { round } from '../lib/stats.ts';
 import type { BenchContext, Measurement, Suite, SuiteResult } from '../lib/types.ts';
@@ -307,11 +308,7 @@ export const suite: Suite = {
           agent.destroy();
           return out;
         } finally {
-          if (child.exitCode === null) {
-            const exited = new Promise((r) => child.once('exit', r));
-            child.kill('SIGTERM');
-            await exited;
-          }
+          await stopChild(child);
         }
       };
 
@@ -390,12 +387,7 @@ export const suite: Suite = {
             ctx.log(`${label}: ${DURATION_S}s × ${CONNECTIONS}`);
             return { load: await load(peerPort, '/predict', bodies, DURATION_S, CONNECTIONS), probes };
           } finally {
-            // Wait for it to go, so the next peer's run does not share the cores with its shutdown.
-            if (peer.child.exitCode === null) {
-              const exited = new Promise((r) => peer.child.once('exit', r));
-              peer.child.kill('SIGTERM');
-              await exited;
-            }
+            await stopChild(peer.child);
           }
         };
         const lean = await runPeer('serve_peer.py', 'peer (lean numpy)');

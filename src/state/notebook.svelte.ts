@@ -71,6 +71,13 @@ class NotebookState {
     return out;
   }
 
+  /** Columns (name, DuckDB type) of a table a cell has produced; [] until one has. */
+  columnsOf(table: string): { name: string; type: string }[] {
+    for (const r of Object.values(this.runs))
+      for (const t of r.result?.tables ?? []) if (t.name === table) return t.columns;
+    return [];
+  }
+
   /** Table names one cell defines. */
   outputsOf(id: string): string[] {
     const c = this.cell(id);
