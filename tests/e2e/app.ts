@@ -3,7 +3,9 @@
  * headless Chromium, and a record of every request the page makes (to prove nothing leaves the
  * origin).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type RunningServer, type StartOptions, startServer } from '../../server/start.ts';
 import { launchChromium } from '../../tools/chromium.ts';
@@ -11,24 +13,36 @@ import { launchChromium } from '../../tools/chromium.ts';
 export interface E2E {
   server: RunningServer;
   browser: Browser;
+  /** The server's model directory when started with `tempModels` (removed by `close`). */
+  modelsDir?: string;
   close(): Promise<void>;
 }
 
-/** `serverOpts`: extra server options (e.g. a deploy `token`, a `modelsDir`). */
-export async function startE2E(serverOpts: Partial<StartOptions> = {}): Promise<E2E> {
+/**
+ * `serverOpts`: extra server options (e.g. a deploy `token`). `tempModels`: give the server a fresh
+ * model directory under the OS temp folder (deploys then go to disk as in production), removed on
+ * `close`; without it the server keeps models in memory unless `serverOpts.modelsDir` names one.
+ */
+export async function startE2E(
+  serverOpts: Partial<StartOptions> & { tempModels?: boolean } = {},
+): Promise<E2E> {
   // BENCHTOP_E2E_DIST: test a build in another folder (`vite build --outDir …`), so that several
   // checkouts or people can build and test side by side without overwriting one dist/.
   const distDir = process.env.BENCHTOP_E2E_DIST || 'dist';
   if (!existsSync(`${distDir}/index.html`))
     throw new Error(`Build the app first (npm run build): ${distDir}/ is missing`);
-  const server = await startServer({ ...serverOpts, distDir, port: 0 });
+  const { tempModels, ...opts } = serverOpts;
+  const modelsDir = tempModels ? mkdtempSync(join(tmpdir(), 'benchtop-e2e-models-')) : opts.modelsDir;
+  const server = await startServer({ ...opts, modelsDir, distDir, port: 0 });
   const browser = await launchChromium();
   return {
     server,
     browser,
+    modelsDir,
     async close() {
       await browser.close();
       await server.close();
+      if (tempModels && modelsDir) rmSync(modelsDir, { recursive: true, force: true });
     },
   };
 }

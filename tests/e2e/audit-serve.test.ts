@@ -33,7 +33,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditMeta } from '../../src/cells/audit.ts';
 import { type E2E, openApp, provideFiles, settle, startE2E, type TrackedPage } from './app.ts';
-import { AMAZON, auditNotebook, fileRef } from './auditData.ts';
+import { AMAZON, amazonCategoriesSql, auditNotebook, fileRef } from './auditData.ts';
 
 const SHOTS = process.env.AUDIT_SHOTS;
 const TOKEN = 'e2e-audit-deploy-7c21';
@@ -69,12 +69,7 @@ async function writeInputs(
   const con = await db.connect();
   await con.run('SET autoinstall_known_extensions=false; SET autoload_known_extensions=false');
   const src = `read_csv('${AMAZON}', header=true, sample_size=-1, all_varchar=true)`;
-  await con.run(
-    `CREATE TABLE cats AS SELECT DISTINCT amazon_category_and_sub_category AS id,
-            trim(list_last(string_split(amazon_category_and_sub_category, '>'))) AS name,
-            amazon_category_and_sub_category AS path
-          FROM ${src} WHERE trim(coalesce(amazon_category_and_sub_category, '')) <> ''`,
-  );
+  await con.run(`CREATE TABLE cats AS ${amazonCategoriesSql(src)}`);
   await con.run(
     `COPY (SELECT *, s AS site FROM cats, (VALUES ('uk'), ('ie')) v(s) ORDER BY site, id) TO '${categories}' (HEADER)`,
   );

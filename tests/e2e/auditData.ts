@@ -16,6 +16,13 @@ export interface AuditInputs {
   categories: string;
 }
 
+/** The Amazon sample's distinct category paths as (id, name = last segment, path) rows from `src`. */
+export const amazonCategoriesSql = (src: string): string =>
+  `SELECT DISTINCT amazon_category_and_sub_category AS id,
+          trim(list_last(string_split(amazon_category_and_sub_category, '>'))) AS name,
+          amazon_category_and_sub_category AS path
+   FROM ${src} WHERE trim(coalesce(amazon_category_and_sub_category, '')) <> ''`;
+
 export async function writeAuditInputs(
   dir: string,
   opts: { items: number; planted?: boolean; extra?: number } = { items: 2000 },
@@ -26,12 +33,7 @@ export async function writeAuditInputs(
   const con = await db.connect();
   await con.run('SET autoinstall_known_extensions=false; SET autoload_known_extensions=false');
   const src = `read_csv('${AMAZON}', header=true, sample_size=-1, all_varchar=true)`;
-  await con.run(
-    `CREATE TABLE cats AS SELECT DISTINCT amazon_category_and_sub_category AS id,
-            trim(list_last(string_split(amazon_category_and_sub_category, '>'))) AS name,
-            amazon_category_and_sub_category AS path
-          FROM ${src} WHERE trim(coalesce(amazon_category_and_sub_category, '')) <> '' ORDER BY 1`,
-  );
+  await con.run(`CREATE TABLE cats AS ${amazonCategoriesSql(src)} ORDER BY 1`);
   await con.run(`COPY cats TO '${categories}' (HEADER)`);
   await con.run(
     `CREATE TABLE base AS SELECT row_number() OVER () AS rn, uniq_id, product_name,

@@ -12,9 +12,6 @@
  *   (200) and answers the panel's prediction.
  * Saves /tmp/predict-kinds-<task>.png.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
@@ -67,17 +64,14 @@ describe('predict panel for every task and field type (headless Chromium + compa
   let e2e: E2E;
   let t: TrackedPage;
   let page: Page;
-  let modelsDir: string;
   beforeAll(async () => {
-    modelsDir = mkdtempSync(join(tmpdir(), 'benchtop-predict-kinds-'));
-    e2e = await startE2E({ token: TOKEN, modelsDir });
+    e2e = await startE2E({ token: TOKEN, tempModels: true });
     t = await openApp(e2e);
     page = t.page;
     await runNotebook(page, notebookDoc(), 300_000);
   }, 360_000);
   afterAll(async () => {
     await e2e?.close();
-    if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
   });
 
   const cellOf = (id: string): Locator => page.locator(`[data-testid=cell][data-cell-id="${id}"]`);

@@ -9,9 +9,6 @@
  * the notebook); the printed curl request, sent from Node, answers the panel's probability to 1e-9;
  * after 60 logged predictions a monitor cell shows the drift table. Saves docs/img/predict-cell.png.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact, type ModelArtifact } from '../../src/core/ml/artifact.ts';
@@ -31,18 +28,15 @@ describe('predict, deploy and monitor cells (headless Chromium + companion serve
   let t: TrackedPage;
   let page: Page;
   let cell: Locator;
-  let modelsDir: string;
   let artifact: ModelArtifact;
   beforeAll(async () => {
-    modelsDir = mkdtempSync(join(tmpdir(), 'benchtop-predict-e2e-'));
-    e2e = await startE2E({ token: TOKEN, modelsDir });
+    e2e = await startE2E({ token: TOKEN, tempModels: true });
     t = await openApp(e2e);
     page = t.page;
     await runNotebook(page, notebookDoc(), 240_000);
   }, 300_000);
   afterAll(async () => {
     await e2e?.close();
-    if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
   });
 
   /** The record behind the shown result, the probability shown, and Node's prediction of that record. */
