@@ -74,6 +74,7 @@ export function createApp(opts: AppOptions): Hono {
   const startedAt = opts.startedAt ?? Date.now();
   const metrics = opts.metrics ?? new Metrics();
   const store = opts.store ?? ModelStore.memory();
+  metrics.explainThreads = () => store.explainer.threads();
   const token = opts.token ?? generateToken();
   const writeLog =
     opts.requestLog === 'stdout'

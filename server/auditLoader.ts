@@ -20,10 +20,6 @@
  * average 8, while the whole in-thread load at 5,000 labelled titles took 0.23–0.34 s. If the worker
  * cannot run at all, the load falls back to this thread and logs why.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import {
   type AuditArtifact,
   AuditArtifactError,
@@ -33,6 +29,7 @@ import {
 } from '../src/core/audit/artifact.ts';
 import { invalidArtifact, loadAuditOrReject } from './auditPredict.ts';
 import { HttpError } from './errors.ts';
+import { spawnTsWorker } from './tsWorker.ts';
 
 /** Labelled titles (all sites) from which a model is built in a worker_thread. */
 export const OFF_THREAD_MIN_LABELLED = 5000;
@@ -67,34 +64,12 @@ function labelledCount(raw: unknown): number {
   return n;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('./auditLoad.worker.ts', import.meta.url));
-
-/**
- * The worker runs TypeScript: this bootstrap registers tsx's ESM hooks in it first (an eval worker does
- * not get them from the parent's `tsx` loader flags: measured, "Unknown file extension .ts").
- */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  const api = await import(workerData.tsx);
-  (api.register ?? api.default.register)();
-  await import(workerData.entry);
-})();
-`;
-
-function tsxApiUrl(): string {
-  // The ESM build of tsx/esm/api (require.resolve would give its CommonJS twin, which fails in a worker).
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  return pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
-}
+const WORKER_ENTRY = new URL('./auditLoad.worker.ts', import.meta.url);
 
 /** Builds the model's parts in a worker_thread from the artifact's JSON text. */
 function buildInWorker(text: string): Promise<AuditLoadReply> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: { text, entry: pathToFileURL(WORKER_ENTRY).href, tsx: tsxApiUrl() },
-    });
+    const worker = spawnTsWorker(WORKER_ENTRY, { text });
     worker.unref(); // a load in progress never keeps a stopping process alive
     let settled = false;
     worker.once('message', (reply: AuditLoadReply) => {

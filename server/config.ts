@@ -4,10 +4,11 @@
  *
  * Env: HOST (127.0.0.1), PORT (8787), BENCHTOP_DIST (./dist), BENCHTOP_ALLOWED_HOSTS (comma list);
  * model server (loadModelConfig): BENCHTOP_MODELS, BENCHTOP_TOKEN, BENCHTOP_DEFAULT_MODEL, BENCHTOP_CORS_ORIGINS,
- * BENCHTOP_MODELS_POLL_MS, BENCHTOP_WORKERS, BENCHTOP_INSTANCE.
+ * BENCHTOP_MODELS_POLL_MS, BENCHTOP_WORKERS, BENCHTOP_EXPLAIN_THREADS, BENCHTOP_INSTANCE.
  * Flags `--host` and `--port` (either `--port 9000` or `--port=9000`) override the env.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface ServerConfig {
@@ -123,6 +124,12 @@ export interface ModelServerConfig {
   /** BENCHTOP_WORKERS: server processes sharing the port (node:cluster); 1 = this process alone. Default 1. */
   workers: number;
   /**
+   * BENCHTOP_EXPLAIN_THREADS: worker threads per server process computing GBDT explanations
+   * (server/explainPool.ts); 0 = in the server thread. Default: the cores a process has beyond its
+   * own, `⌊cores / workers⌋ − 1`, at most 4 (2 cores, 1 worker: 1 thread; 2 workers: none).
+   */
+  explainThreads: number;
+  /**
    * BENCHTOP_INSTANCE: this instance's name on a models directory shared with other instances; its
    * prediction logs are `predictions-<instance>.jsonl` (with workers: `-<instance>-w<n>`).
    */
@@ -141,6 +148,7 @@ function envInt(raw: string | undefined, name: string, min: number, max: number,
 export function loadModelConfig(
   env: Record<string, string | undefined> = process.env,
   cwd: string = process.cwd(),
+  cores: number = availableParallelism(),
 ): ModelServerConfig {
   const token = env.BENCHTOP_TOKEN?.trim();
   if (token !== undefined && token !== '' && (token.length < 16 || /\s/.test(token))) {
@@ -163,13 +171,21 @@ export function loadModelConfig(
       throw new ConfigError(`BENCHTOP_CORS_ORIGINS entry "${o}" must be an origin like https://host:port`);
     }
   }
+  const workers = envInt(env.BENCHTOP_WORKERS, 'BENCHTOP_WORKERS', 1, 64, 1);
   return {
     modelsDir: resolve(cwd, env.BENCHTOP_MODELS || 'models'),
     token: token || undefined,
     defaultModel: defaultModel || undefined,
     corsOrigins,
     pollMs: envInt(env.BENCHTOP_MODELS_POLL_MS, 'BENCHTOP_MODELS_POLL_MS', 0, 3_600_000, 2000),
-    workers: envInt(env.BENCHTOP_WORKERS, 'BENCHTOP_WORKERS', 1, 64, 1),
+    workers,
+    explainThreads: envInt(
+      env.BENCHTOP_EXPLAIN_THREADS,
+      'BENCHTOP_EXPLAIN_THREADS',
+      0,
+      64,
+      Math.max(0, Math.min(4, Math.floor(cores / workers) - 1)),
+    ),
     instance: instance || undefined,
   };
 }

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     allowedHosts: config.allowedHosts,
     modelsDir: models.modelsDir,
     pollMs: models.pollMs,
+    explainThreads: models.explainThreads,
     logTag: models.instance,
     token,
     defaultModel: models.defaultModel,
@@ -49,6 +50,11 @@ async function main(): Promise<void> {
   console.log(`Benchtop running at ${url}${models.workers > 1 ? ` (${models.workers} workers)` : ''}`);
   console.log(
     `Model API: ${url}v1/models (${modelCount} model(s) in ${models.modelsDir}); OpenAPI at ${url}openapi.json`,
+  );
+  console.log(
+    models.explainThreads > 0
+      ? `Explanations: ${models.explainThreads} worker thread(s) per process (BENCHTOP_EXPLAIN_THREADS)`
+      : 'Explanations: in the event loop (BENCHTOP_EXPLAIN_THREADS=0)',
   );
   // Printed once. A token from BENCHTOP_TOKEN is not echoed: whoever set it has it, and logs keep it out.
   console.log(

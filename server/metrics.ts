@@ -7,7 +7,11 @@
  * - `benchtop_prediction_value{model}` — histogram of binary P(positive) (buckets 0.1…1) and
  *   regression values (10 equal buckets over the training target's range);
  * - `benchtop_predicted_class_total{model,label}` — multiclass predicted labels;
- * - `benchtop_audit_verdict_total{model,verdict}` — label-audit verdicts (`confirm`, `reject`, `none`).
+ * - `benchtop_audit_verdict_total{model,verdict}` — label-audit verdicts (`confirm`, `reject`, `none`);
+ * - `benchtop_explain_threads{state}` (gauge: `configured`, `ready`) and
+ *   `benchtop_explained_in_threads_total` — the explanation threads (server/explainPool.ts), read at
+ *   scrape time: a `ready` below `configured` for long means threads failed (explanations then run in
+ *   the event loop, and the server log says why).
  *
  * Several processes (server/cluster.ts workers): each process keeps its own registry; `snapshot()` is
  * a plain, structured-cloneable copy of it, and `mergeSnapshots` + `renderSnapshot` sum the copies of
@@ -56,6 +60,8 @@ export interface MetricsSnapshot {
   values: HistogramSample[];
   classes: CounterSample[];
   verdicts: CounterSample[];
+  /** Explanation threads at snapshot time (server/explainPool.ts ThreadStats). */
+  explain: { configured: number; ready: number; rows: number };
 }
 
 type CounterFamily = 'requests' | 'predictions' | 'classes' | 'verdicts';
@@ -125,6 +131,8 @@ export class Metrics {
    * `/metrics`. Unset: this process alone.
    */
   gather: ((own: MetricsSnapshot) => Promise<Gathered>) | undefined;
+  /** Set by createApp: the model store's explanation threads, read at each snapshot. */
+  explainThreads: (() => { configured: number; ready: number; rows: number }) | undefined;
 
   request(method: string, route: string, status: number, seconds: number): void {
     bump(this.requests, { method, route, status: String(status) });
@@ -191,6 +199,7 @@ export class Metrics {
       values: [...this.values].map(([model, h]) => h.sample({ model })),
       classes: counters(this.classes),
       verdicts: counters(this.verdicts),
+      explain: { ...(this.explainThreads?.() ?? { configured: 0, ready: 0, rows: 0 }) },
     };
   }
 
@@ -271,6 +280,11 @@ export function mergeSnapshots(snaps: readonly MetricsSnapshot[]): MetricsSnapsh
     values: histograms('values'),
     classes: counters('classes'),
     verdicts: counters('verdicts'),
+    explain: {
+      configured: snaps.reduce((a, s) => a + (s.explain?.configured ?? 0), 0),
+      ready: snaps.reduce((a, s) => a + (s.explain?.ready ?? 0), 0),
+      rows: snaps.reduce((a, s) => a + (s.explain?.rows ?? 0), 0),
+    },
   };
 }
 
@@ -312,6 +326,15 @@ export function renderSnapshot(
     'benchtop_audit_verdict_total',
     'Label-audit verdicts per model (confirm, reject, none).',
     s.verdicts,
+  );
+  out.push(
+    '# HELP benchtop_explain_threads Explanation worker threads: configured, and ready (taking jobs).',
+    '# TYPE benchtop_explain_threads gauge',
+    `benchtop_explain_threads{state="configured"} ${s.explain.configured}`,
+    `benchtop_explain_threads{state="ready"} ${s.explain.ready}`,
+    '# HELP benchtop_explained_in_threads_total Rows explained in an explanation thread (the others: in the event loop).',
+    '# TYPE benchtop_explained_in_threads_total counter',
+    `benchtop_explained_in_threads_total ${s.explain.rows}`,
   );
   if (cluster) {
     out.push(

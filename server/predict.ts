@@ -11,6 +11,7 @@
  */
 import { describePrediction } from '../src/core/ml/artifact.ts';
 import type { RecordWarning } from '../src/core/ml/pipeline/index.ts';
+import { inThreadExplainer, type RowExplainer } from './explainPool.ts';
 import type { DeployedModel } from './store/store.ts';
 
 export type PredictionBody =
@@ -125,55 +126,67 @@ function explainTop(
   return { contributions: all, rest };
 }
 
+/**
+ * `explainer`: where the explanations are computed (server/explainPool.ts: worker threads for GBDT, or
+ * this thread); the values are the same either way.
+ */
 export async function predictRows(
   m: DeployedModel,
   rows: Record<string, unknown>[],
   topK: number,
+  explainer: RowExplainer = inThreadExplainer,
 ): Promise<PredictOutcome> {
   const { loaded, artifact } = m;
   const { X, warnings } = loaded.encodeRecords(rows);
   const p = await loaded.predictMatrix(X);
-  const plan = foldPlan(m);
-  const explain = topK > 0 && loaded.model.explain ? loaded.model.explain.bind(loaded.model) : undefined;
   const results: RowResult[] = [];
   const outputs: number[][] = [];
+  const classIndex = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const d = describePrediction(artifact.task, p, i, artifact.classes);
     outputs.push(d.output);
     let prediction: PredictionBody;
-    let classIndex = 0;
     if (artifact.task === 'regression') prediction = { value: d.value! };
     else if (artifact.task === 'binary') {
       prediction = { label: d.label!, probability: d.output[0], probabilities: d.probabilities! };
     } else {
       prediction = { label: d.label!, probabilities: d.probabilities! };
-      classIndex = artifact.classes!.indexOf(d.label!);
+      classIndex[i] = artifact.classes!.indexOf(d.label!);
     }
-    const row: RowResult = { prediction, warnings: warnings[i] };
-    if (explain) {
-      const e = await explain(X, i, { classIndex });
+    results.push({ prediction, warnings: warnings[i] });
+  }
+  if (topK > 0 && loaded.model.explain) {
+    const explanations = await explainer.explain(m, X, classIndex);
+    const plan = foldPlan(m);
+    const space =
+      artifact.task === 'binary' ? 'log-odds' : artifact.task === 'multiclass' ? 'margin' : 'value';
+    for (let i = 0; i < rows.length; i++) {
+      const e = explanations[i];
       const { contributions, rest } = explainTop(plan, e.values, topK);
-      row.explanation = {
+      results[i].explanation = {
         base: e.base,
-        space: artifact.task === 'binary' ? 'log-odds' : artifact.task === 'multiclass' ? 'margin' : 'value',
-        ...(artifact.task === 'multiclass' ? { class: d.label! } : {}),
+        space,
+        ...(artifact.task === 'multiclass'
+          ? { class: (results[i].prediction as { label: string }).label }
+          : {}),
         contributions,
         rest,
       };
     }
-    results.push(row);
   }
   return { results, outputs };
 }
 
 /**
  * One explained prediction of the model's own example, before the model takes traffic: builds the
- * per-model caches (fold plan, TreeSHAP leaf tables) and warms the JIT, so the first requests after a
- * deploy are not the slow ones. A failure is left for real requests to report.
+ * per-model caches (fold plan, TreeSHAP leaf tables, in this thread and in the explainer's threads) and
+ * warms the JIT, so the first requests after a deploy are not the slow ones. A failure is left for real
+ * requests to report.
  */
-export async function warmUp(m: DeployedModel): Promise<void> {
+export async function warmUp(m: DeployedModel, explainer: RowExplainer = inThreadExplainer): Promise<void> {
   try {
     await predictRows(m, [m.example], 1);
+    if (m.loaded.model.explain) await explainer.warm(m, m.loaded.encodeRecords([m.example]).X);
   } catch {
     /* the same error reaches the first request that hits it */
   }

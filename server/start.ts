@@ -27,6 +27,8 @@ export interface StartOptions extends Omit<AppOptions, 'bindHost' | 'distDir'> {
   logTag?: string;
   /** With modelsDir: called after this process deployed or removed a model (tell sibling workers). */
   onModelsChange?: (name: string) => void;
+  /** With modelsDir: worker threads for GBDT explanations (server/explainPool.ts); default 0 (none). */
+  explainThreads?: number;
 }
 
 export interface RunningServer {
@@ -72,13 +74,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     pollMs,
     logTag,
     onModelsChange,
+    explainThreads,
     ...appOpts
   } = opts;
   const ownStore = !appOpts.store;
   const store =
     appOpts.store ??
     (modelsDir
-      ? await ModelStore.open({ dir: resolve(modelsDir), pollMs, logTag, onChange: onModelsChange })
+      ? await ModelStore.open({
+          dir: resolve(modelsDir),
+          pollMs,
+          logTag,
+          onChange: onModelsChange,
+          explainThreads,
+        })
       : ModelStore.memory());
   const app = createApp({ ...appOpts, store, distDir, bindHost: host });
 

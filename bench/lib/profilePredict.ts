@@ -6,7 +6,8 @@
  * validation, predictRows, metrics, monitor log, JSON — plus a fetch Request/Response per call that
  * node:http does not build); (c) `predictRows` alone; (d) TreeSHAP alone. Run with
  * `node --cpu-prof --import tsx bench/lib/profilePredict.ts` for a V8 profile of the in-process stages.
- * Env: PROFILE_N (requests per stage, default 5000), PROFILE_ARTIFACT (a cached artifact JSON; trained
+ * Env: PROFILE_N (requests per stage, default 5000), PROFILE_EXPLAIN_THREADS (the server's
+ * BENCHTOP_EXPLAIN_THREADS, default 0: explanations in its event-loop thread), PROFILE_ARTIFACT (a cached artifact JSON; trained
  * and written there when missing), PROFILE_ONLY (one of server, app, predictRows, treeShap).
  */
 import { spawn } from 'node:child_process';
@@ -105,6 +106,7 @@ if (!ONLY || ONLY === 'server') {
       process.env.BENCHTOP_DIST ?? 'dist',
       join(dir, 'models'),
       '1',
+      process.env.PROFILE_EXPLAIN_THREADS ?? '0',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -63,6 +63,19 @@ describe('loadModelConfig: workers and directory polling', () => {
     ).toMatchObject({ workers: 2, pollMs: 0, instance: 'node-a' });
   });
 
+  it('gives each process the cores beyond its own as explanation threads, at most 4, unless set', () => {
+    const threads = (env: Record<string, string>, cores: number) =>
+      loadModelConfig(env, '/srv', cores).explainThreads;
+    expect(threads({}, 1)).toBe(0);
+    expect(threads({}, 2)).toBe(1);
+    expect(threads({}, 4)).toBe(3);
+    expect(threads({}, 32)).toBe(4);
+    expect(threads({ BENCHTOP_WORKERS: '2' }, 2)).toBe(0);
+    expect(threads({ BENCHTOP_WORKERS: '2' }, 8)).toBe(3);
+    expect(threads({ BENCHTOP_EXPLAIN_THREADS: '0' }, 8)).toBe(0);
+    expect(threads({ BENCHTOP_EXPLAIN_THREADS: '6', BENCHTOP_WORKERS: '4' }, 2)).toBe(6);
+  });
+
   it.each([
     ['BENCHTOP_WORKERS', '0'],
     ['BENCHTOP_WORKERS', 'two'],
@@ -71,6 +84,9 @@ describe('loadModelConfig: workers and directory polling', () => {
     ['BENCHTOP_MODELS_POLL_MS', '-1'],
     ['BENCHTOP_MODELS_POLL_MS', '2s'],
     ['BENCHTOP_INSTANCE', 'Node A'],
+    ['BENCHTOP_EXPLAIN_THREADS', '-1'],
+    ['BENCHTOP_EXPLAIN_THREADS', '65'],
+    ['BENCHTOP_EXPLAIN_THREADS', 'auto'],
   ])('refuses %s=%s by name', (name, value) => {
     expect(() => loadModelConfig({ [name]: value }, '/srv')).toThrow(ConfigError);
     expect(() => loadModelConfig({ [name]: value }, '/srv')).toThrow(name);

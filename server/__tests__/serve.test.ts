@@ -3,7 +3,8 @@
  * PARITY test: a GBDT trained with src/core/ml/train.ts on 3,000 real flights (vega-datasets'
  * flights-3m.parquet, read with native DuckDB), deployed with POST /v1/models; 200 rows sent to
  * /predict must give the same predictions and SHAP contributions as the artifact's LoadedModel called
- * directly (|diff| ≤ 1e-6).
+ * directly (|diff| ≤ 1e-6). The server explains in a worker thread (explainThreads: 1), as `npm start`
+ * does on a 2-core machine.
  */
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,7 +42,16 @@ beforeAll(async () => {
     { backend: 'js' },
   );
   artifact = out.artifact;
-  server = await startServer({ distDir: fx.dist, host: '127.0.0.1', port: 0, modelsDir, token: TOKEN });
+  // One explanation thread (server/explainPool.ts), as `npm start` runs on a 2-core machine: the parity
+  // test then checks the explanations computed there.
+  server = await startServer({
+    distDir: fx.dist,
+    host: '127.0.0.1',
+    port: 0,
+    modelsDir,
+    token: TOKEN,
+    explainThreads: 1,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -76,6 +86,13 @@ describe('model API over HTTP', () => {
     });
     expect(dep.status).toBe(201);
     expect(await dep.json()).toEqual({ name: 'flights', version: 1 });
+    // The thread starts in ~1 s (its own isolate); until then explanations are computed in the server
+    // thread. Wait, so that what is compared below is the thread's work.
+    const t0 = Date.now();
+    while (server.store.explainer.threads().ready < 1 && Date.now() - t0 < 60_000) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const threadRows = server.store.explainer.threads().rows;
 
     const n = table.rowCount;
     const records = Array.from({ length: 200 }, (_, k) => {
@@ -103,6 +120,7 @@ describe('model API over HTTP', () => {
     };
     expect(out.model).toEqual({ name: 'flights', version: 1 });
     expect(out.results).toHaveLength(200);
+    expect(server.store.explainer.threads().rows - threadRows).toBe(200);
 
     // The same artifact, loaded in the test with the browser's module.
     const loaded = await loadArtifact(JSON.parse(JSON.stringify(artifact)));
@@ -137,7 +155,14 @@ describe('model API over HTTP', () => {
     expect(Object.keys(doc.paths)).toContain('/v1/models/flights/predict');
     const metrics = await fetch(url('/metrics'));
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await metrics.text()).toContain('benchtop_predictions_total{model="flights",kind="tabular"} 200');
+    const text = await metrics.text();
+    expect(text).toContain('benchtop_predictions_total{model="flights",kind="tabular"} 200');
+    // The explanation thread: configured, ready, and it explained the parity test's 200 rows (plus the
+    // model's warm-up example).
+    expect(text).toContain('benchtop_explain_threads{state="configured"} 1');
+    expect(text).toContain('benchtop_explain_threads{state="ready"} 1');
+    const inThreads = Number(/^benchtop_explained_in_threads_total (\d+)$/m.exec(text)?.[1]);
+    expect(inThreads).toBeGreaterThanOrEqual(200);
     const list = (await (await fetch(url('/v1/models'))).json()) as { models: { name: string }[] };
     expect(list.models.map((m) => m.name)).toEqual(['flights']);
   });

@@ -139,7 +139,7 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     const topK = parseTopK(c, m.artifact.inputSchema.length);
     const body = await readJsonBody(c, { maxBytes: maxPredictBytes, maxDepth: 32 });
     const { rows, batch } = m.validator.parse(body);
-    const { results, outputs } = await predictRows(m, rows, topK);
+    const { results, outputs } = await predictRows(m, rows, topK, store.explainer);
     metrics.predicted(m.name, m.artifact.task, outputs, {
       classes: m.artifact.classes,
       range:

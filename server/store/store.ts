@@ -39,6 +39,7 @@ import { isAuditArtifactJson } from '../../src/core/audit/artifact.ts';
 import { loadAuditModel, yieldToLoop } from '../auditLoader.ts';
 import { auditEntry, type DeployedAuditModel } from '../auditPredict.ts';
 import { HttpError } from '../errors.ts';
+import { ExplainPool, inThreadExplainer, type RowExplainer } from '../explainPool.ts';
 import { warmUp } from '../predict.ts';
 import { buildValidator, type RecordValidator } from '../validate.ts';
 import { PredictionLog } from './monitor.ts';
@@ -78,6 +79,11 @@ export interface StoreOptions {
   logTag?: string;
   /** Re-read the directory this often (ms) for deploys by other processes; 0 = never. Default 2000. */
   pollMs?: number;
+  /**
+   * Worker threads computing GBDT explanations (server/explainPool.ts); 0 = in the server thread.
+   * Default 0 (main.ts sets BENCHTOP_EXPLAIN_THREADS' value).
+   */
+  explainThreads?: number;
   /**
    * Called after this store wrote or removed a model on disk, before it answers: tell sibling
    * processes (server/cluster.ts), and wait for them when it returns a promise.
@@ -216,6 +222,8 @@ export class ModelStore {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly logs = new Map<string, PredictionLog>();
   readonly dir: string | null;
+  /** Where predictions' explanations are computed (threads or this one): pass it to predictRows. */
+  readonly explainer: RowExplainer;
   private readonly logLines: number;
   private readonly say: (msg: string) => void;
   private readonly logTag: string | undefined;
@@ -235,6 +243,8 @@ export class ModelStore {
     this.say = opts.log ?? ((m) => console.error(`[benchtop] ${m}`));
     this.logTag = opts.logTag;
     this.onChange = opts.onChange;
+    const threads = opts.explainThreads ?? 0;
+    this.explainer = threads > 0 ? new ExplainPool(threads, { log: this.say }) : inThreadExplainer;
   }
 
   /** An empty store that keeps deploys in memory only. */
@@ -257,10 +267,11 @@ export class ModelStore {
     return store;
   }
 
-  /** Stop polling the directory. */
+  /** Stop polling the directory; stop the explanation threads (later explanations run in this thread). */
   close(): void {
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
+    void this.explainer.close();
   }
 
   private async loadAll(): Promise<void> {
@@ -313,6 +324,7 @@ export class ModelStore {
         if ((await versionsOnDisk(join(dir, name))).length > 0) return;
         this.models.delete(name);
         this.audits.delete(name);
+        this.explainer.forget(name);
         const log = this.logs.get(name);
         if (log) log.closed = true;
         this.logs.delete(name);
@@ -340,6 +352,7 @@ export class ModelStore {
           const at = (await stat(file)).mtime.toISOString();
           this.audits.set(name, auditEntry(name, versions[i], versions, model, at));
           this.models.delete(name);
+          this.explainer.forget(name);
           this.say(`loaded audit model ${name} v${versions[i]}`);
           return true;
         }
@@ -347,7 +360,7 @@ export class ModelStore {
         const mtime = (await stat(file)).mtime.toISOString();
         const log = await this.logFor(name);
         const entry = this.entry(name, versions[i], versions, raw, loaded, mtime, log);
-        await warmUp(entry);
+        await warmUp(entry, this.explainer);
         this.models.set(name, entry);
         this.audits.delete(name);
         this.say(`loaded model ${name} v${versions[i]}`);
@@ -507,7 +520,7 @@ export class ModelStore {
       const version = versions.at(-1)!;
       const log = await this.logFor(name);
       const entry = this.entry(name, version, versions, raw, loaded, new Date().toISOString(), log);
-      await warmUp(entry);
+      await warmUp(entry, this.explainer);
       this.models.set(name, entry); // the swap: in-flight requests keep their own reference
       this.audits.delete(name); // the name's latest version is tabular now
       return entry;
@@ -535,6 +548,7 @@ export class ModelStore {
       const entry = auditEntry(name, versions.at(-1)!, versions, model, new Date().toISOString());
       this.audits.set(name, entry);
       this.models.delete(name);
+      this.explainer.forget(name);
       return entry;
     });
   }
@@ -562,6 +576,7 @@ export class ModelStore {
     return this.locked(name, async () => {
       const hadAudit = this.audits.delete(name);
       const had = this.models.delete(name) || hadAudit;
+      this.explainer.forget(name);
       const log = this.logs.get(name);
       if (log) log.closed = true;
       this.logs.delete(name);
