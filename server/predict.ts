@@ -11,7 +11,7 @@
  */
 import { describePrediction } from '../src/core/ml/artifact.ts';
 import type { RecordWarning } from '../src/core/ml/pipeline/index.ts';
-import { inThreadExplainer, type RowExplainer } from './explainPool.ts';
+import { type ExplainHint, inThreadExplainer, type RowExplainer } from './explainPool.ts';
 import type { DeployedModel } from './store/store.ts';
 
 export type PredictionBody =
@@ -128,13 +128,14 @@ function explainTop(
 
 /**
  * `explainer`: where the explanations are computed (server/explainPool.ts: worker threads for GBDT, or
- * this thread); the values are the same either way.
+ * this thread), `hint` what the caller knows of the load; the values are the same either way.
  */
 export async function predictRows(
   m: DeployedModel,
   rows: Record<string, unknown>[],
   topK: number,
   explainer: RowExplainer = inThreadExplainer,
+  hint: ExplainHint = {},
 ): Promise<PredictOutcome> {
   const { loaded, artifact } = m;
   const { X, warnings } = loaded.encodeRecords(rows);
@@ -156,7 +157,7 @@ export async function predictRows(
     results.push({ prediction, warnings: warnings[i] });
   }
   if (topK > 0 && loaded.model.explain) {
-    const explanations = await explainer.explain(m, X, classIndex);
+    const explanations = await explainer.explain(m, X, classIndex, hint);
     const plan = foldPlan(m);
     const space =
       artifact.task === 'binary' ? 'log-odds' : artifact.task === 'multiclass' ? 'margin' : 'value';

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the server's Docker image (../Dockerfile) and run it for real, without a Docker daemon and
-# without Docker Hub, then check it the way a user would: /healthz, /, deploy the demo model, /predict,
+# without Docker Hub, then check it the way a user would: /healthz, /, deploy the demo model, /predict
+# (its explanation computed in an explanation thread when the container has 2+ CPUs),
 # non-root uid, a writable /models volume that survives a restart, and the image's HEALTHCHECK.
 #
 #   sudo tools/docker-smoke.sh          # from the repository root or anywhere; prints "docker-smoke: OK"
@@ -246,6 +247,21 @@ check_all() {
   check_predict /v1/models/synth-mlp/predict "$MLP_RECORD" mlp
 }
 check_all
+
+log "explanation threads (server/explainPool.ts) in the container"
+if [ "$(podman exec "$NAME" nproc)" -gt 1 ]; then
+  for _ in $(seq 1 60); do # a thread starts with the first GBDT model: ~1 s
+    curl -sf "$URL/metrics" | grep -q '^benchtop_explain_threads{state="ready"} [1-9]' && break
+    sleep 0.5
+  done
+  check_predict /v1/models/cars-mpg/predict "$RECORD" gbdt
+  threads=$(curl -sf "$URL/metrics" | grep '^benchtop_explain')
+  echo "$threads"
+  grep -q '^benchtop_explain_threads{state="ready"} [1-9]' <<<"$threads" || fail "no explanation thread ready"
+  grep -q '^benchtop_explained_in_threads_total [1-9]' <<<"$threads" || fail "no row explained in a thread"
+else
+  echo "one CPU in the container: explanations run in the event loop (BENCHTOP_EXPLAIN_THREADS default 0)"
+fi
 
 log "restart: the models must come back from the volume"
 podman restart "$NAME" >/dev/null 2>"$WORK/podman-run.err" || { cat "$WORK/podman-run.err" >&2; fail "podman restart"; }

@@ -113,6 +113,24 @@ describe('ExplainPool', () => {
     expectIdentical(got, await explainInThread(binary.loaded, binary.X, new Int32Array(binary.X.rows)));
   });
 
+  it('explains a request that is alone (after one event-loop turn) in this thread, and one that is not in a thread', async () => {
+    const before = pool.threads().rows;
+    let turns = 0;
+    const alone = () => {
+      turns++;
+      return true;
+    };
+    const here = await pool.explain(binary, row(binary.X, 3), [0], { alone });
+    expect(turns).toBe(1); // asked once, after the turn
+    expect(pool.threads().rows).toBe(before);
+    const there = await pool.explain(binary, row(binary.X, 3), [0], { alone: () => false });
+    expect(pool.threads().rows).toBe(before + 1);
+    expectIdentical(here, there);
+    // More rows than ALONE_MAX_ROWS go to the threads even when alone.
+    await pool.explain(binary, binary.X, new Int32Array(binary.X.rows), { alone });
+    expect(pool.threads().rows).toBe(before + 1 + binary.X.rows);
+  });
+
   it('keeps linear models in the server thread', async () => {
     const linear = await target('regression', 'lin', 'linear');
     const before = pool.threads().rows;

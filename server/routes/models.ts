@@ -134,12 +134,23 @@ export function modelRoutes(opts: ModelApiOptions): Hono {
     );
   };
 
+  /** Tabular predict requests begun and not yet answered: the explanation pool's `alone` hint. */
+  let predicting = 0;
+  const alone = () => predicting === 1;
   const predict = async (c: Context, m: DeployedModel) => {
+    predicting++;
+    try {
+      return await predictTabular(c, m);
+    } finally {
+      predicting--;
+    }
+  };
+  const predictTabular = async (c: Context, m: DeployedModel) => {
     // The entry `m` was taken once: a redeploy during this request swaps the store's entry, not ours.
     const topK = parseTopK(c, m.artifact.inputSchema.length);
     const body = await readJsonBody(c, { maxBytes: maxPredictBytes, maxDepth: 32 });
     const { rows, batch } = m.validator.parse(body);
-    const { results, outputs } = await predictRows(m, rows, topK, store.explainer);
+    const { results, outputs } = await predictRows(m, rows, topK, store.explainer, { alone });
     metrics.predicted(m.name, m.artifact.task, outputs, {
       classes: m.artifact.classes,
       range:

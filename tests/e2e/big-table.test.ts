@@ -5,6 +5,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { docShot } from './steps.ts';
 
 const FILE = 'node_modules/vega-datasets/data/flights-3m.parquet';
 
@@ -63,6 +64,6 @@ describe('3 million rows in the table view', () => {
     // The downstream SQL cell re-ran against the new table and failed clearly (no temp_max column).
     const sql = t.page.locator('[data-testid=cell][data-kind=sql]').first();
     expect(await sql.getAttribute('data-status')).toBe('error');
-    await t.page.screenshot({ path: 'docs/img/flights-3m.png' });
+    await t.page.screenshot({ path: docShot('flights-3m.png') });
   });
 });

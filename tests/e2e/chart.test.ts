@@ -8,6 +8,7 @@ import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { docShot } from './steps.ts';
 
 async function nativeScalar(sql: string): Promise<number> {
   const db = await DuckDBInstance.create(':memory:');
@@ -91,7 +92,7 @@ describe('chart cell (headless Chromium)', () => {
       await chart.getAttribute('data-cell-id'),
     );
     expect(meta).toMatchObject({ mode: 'aggregated', rows: groups, totalRows: 1461 });
-    await chart.screenshot({ path: 'docs/img/chart-cell.png' });
+    await chart.screenshot({ path: docShot('chart-cell.png') });
     expect(t.errors).toEqual([]);
   });
 

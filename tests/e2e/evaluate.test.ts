@@ -5,13 +5,13 @@
  * cell) → metrics with intervals beside the baseline, ROC / PR / calibration / gains charts → the
  * threshold slider and a cost edit change the expected value per 1,000 cases, which must equal the
  * value computed here from the confusion matrix the panel shows → a slice opens → a worst row opens
- * its explanation. Saves docs/img/evaluate-cell.png.
+ * its explanation. Saves the evaluate-cell.png README screenshot (steps.ts docShot).
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
-import { addCell, runNotebook } from './steps.ts';
+import { addCell, docShot, runNotebook } from './steps.ts';
 
 const notebookDoc = () =>
   flightsNotebook({ id: 'evaluate-e2e', title: 'Flight delays — evaluation', rows: 15000, trees: 40 });
@@ -122,7 +122,7 @@ describe('evaluate cell (headless Chromium)', () => {
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
     await page.setViewportSize({ width: 1280, height: Math.min(8000, height + 40) });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await cell.screenshot({ path: 'docs/img/evaluate-cell.png' });
+    await cell.screenshot({ path: docShot('evaluate-cell.png') });
     expect(t.errors).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import { shareUrl } from '../../src/core/share/codec.ts';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { runNotebook } from '../../tools/notebook-cli.ts';
 import { type E2E, OLIST_DIR, openApp, settle, startE2E, type TrackedPage } from './app.ts';
+import { docShot } from './steps.ts';
 
 const OLIST = [
   'olist_customers_dataset.csv',
@@ -104,7 +105,7 @@ describe('notebook foundation (headless Chromium)', () => {
     expect(rows[1].split(',')[0]).toBe('2012-01');
     expect(Number(rows[1].split(',').at(-1))).toBe(sunny);
     expect(await t.page.locator('[data-testid=engine]').textContent()).toMatch(/DuckDB/);
-    await t.page.screenshot({ path: 'docs/img/default-notebook.png', fullPage: false });
+    await t.page.screenshot({ path: docShot('default-notebook.png'), fullPage: false });
     expect(sameOrigin(t, origin)).toEqual([]);
     expect(t.errors).toEqual([]);
     await t.context.close();
@@ -202,7 +203,7 @@ describe('notebook foundation (headless Chromium)', () => {
       // Every source cell came back from the browser's file store, without a re-drop.
       expect(await t.page.locator('[data-testid=cell][data-kind=source][data-status=ok]').count()).toBe(10);
       await t.page.locator('[data-testid=sql-result] [data-testid=table-row]').first().waitFor();
-      await t.page.screenshot({ path: 'docs/img/olist-notebook.png' });
+      await t.page.screenshot({ path: docShot('olist-notebook.png') });
     });
 
     it('copy link → a new browser opens the same cells, runs nothing, and asks for the dropped files', async () => {

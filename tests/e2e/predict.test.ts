@@ -7,7 +7,7 @@
  * base + Σ contributions of the waterfall = logit(p); an out-of-range value warns; "Fill from row";
  * deploy with a wrong token (403 shown) then the right one (name + version shown; the token is not in
  * the notebook); the printed curl request, sent from Node, answers the panel's probability to 1e-9;
- * after 60 logged predictions a monitor cell shows the drift table. Saves docs/img/predict-cell.png.
+ * after 60 logged predictions a monitor cell shows the drift table. Saves the predict-cell.png README screenshot (steps.ts docShot).
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { loadArtifact, type ModelArtifact } from '../../src/core/ml/artifact.ts'
 import { parseCurl } from '../../src/ui/predict/model.ts';
 import { type E2E, openApp, startE2E, type TrackedPage } from './app.ts';
 import { flightsNotebook } from './flights.ts';
-import { addCell, runNotebook, storedArtifact } from './steps.ts';
+import { addCell, docShot, runNotebook, storedArtifact } from './steps.ts';
 
 const TOKEN = 'e2e-deploy-token-3f9a';
 const notebookDoc = () =>
@@ -209,7 +209,7 @@ describe('predict, deploy and monitor cells (headless Chromium + companion serve
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
     await page.setViewportSize({ width: 1280, height: Math.min(8000, height + 40) });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await cell.screenshot({ path: 'docs/img/predict-cell.png' });
+    await cell.screenshot({ path: docShot('predict-cell.png') });
     await mon.screenshot({ path: '/tmp/monitor-cell.png' });
     expect(t.errors).toEqual([]);
   });

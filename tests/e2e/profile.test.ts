@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import type { Profile, Warning } from '../../src/core/profile/types.ts';
 import { type E2E, OLIST_DIR, openApp, provideFiles, settle, startE2E } from './app.ts';
+import { docShot } from './steps.ts';
 
 const ORDERS = 'olist_orders_dataset.csv';
 const REVIEWS = 'olist_order_reviews_dataset.csv';
@@ -135,7 +136,7 @@ describe('profile cell (headless Chromium)', () => {
     // A viewport taller than the page: the screenshot needs no scrolling under the sticky header.
     await page.setViewportSize({ width: 1280, height: 4200 });
     await page.waitForTimeout(300);
-    await cell.screenshot({ path: 'docs/img/profile-olist.png' });
+    await cell.screenshot({ path: docShot('profile-olist.png') });
     expect(t.errors).toEqual([]);
     await t.context.close();
   });

@@ -3,12 +3,28 @@
  * train through the form, read stored runs back from the page's IndexedDB. They assert nothing beyond
  * what every caller checked itself before (a training that did not end `ok` fails with its error).
  */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { CellRunState } from '../../src/automation.ts';
 import type { ModelArtifact } from '../../src/core/ml/artifact.ts';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { settle } from './app.ts';
+
+/**
+ * Where a README screenshot goes: `docs/img/<name>` with BENCHTOP_DOC_SHOTS=1 (refreshing the README's
+ * pictures is a deliberate act), else a temporary folder (printed once), so a test run leaves the
+ * working tree as it found it: every run used to rewrite docs/img/*.png. Either way the screenshot is
+ * taken, from the same state.
+ */
+export function docShot(name: string): string {
+  if (process.env.BENCHTOP_DOC_SHOTS === '1') return join('docs', 'img', name);
+  const dir = join(tmpdir(), 'benchtop-doc-shots');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
 
 /** Open `doc` in the page, run every cell, and wait until none is queued or running. */
 export async function runNotebook(page: Page, doc: NotebookDoc, timeout?: number): Promise<void> {

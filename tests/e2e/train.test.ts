@@ -5,13 +5,13 @@
  * compare two (the diff names the family) → reload: all three runs are still there. Then the same
  * config and seed trained twice give identical metrics, and Cancel during an MLP run stops within a
  * second and stores no run. Finally a GBDT cell with balanced class weights and a 3-trial hyperparameter
- * search shows the trials table with the chosen trial highlighted. Saves docs/img/train-cell.png.
+ * search shows the trials table with the chosen trial highlighted. Saves the train-cell.png README screenshot (steps.ts docShot).
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotebookDoc } from '../../src/core/notebook/types.ts';
 import { type E2E, openApp, settle, startE2E, type TrackedPage } from './app.ts';
-import { addTrainCell, runNotebook, storedRuns as allRuns, train } from './steps.ts';
+import { addTrainCell, docShot, runNotebook, storedRuns as allRuns, train } from './steps.ts';
 
 /** The open notebook's stored runs: id, family and name. */
 async function storedRuns(page: Page): Promise<{ id: string; family: string; name: string }[]> {
@@ -124,7 +124,7 @@ describe('train cell (headless Chromium)', () => {
     expect(families).toEqual(['gbdt', 'linear', 'mlp']);
     await last.scrollIntoViewIfNeeded();
     await page.screenshot({ path: '/tmp/train-after.png', fullPage: false });
-    await last.screenshot({ path: 'docs/img/train-cell.png' });
+    await last.screenshot({ path: docShot('train-cell.png') });
   });
 
   it('compares two runs: the diff shows the family', async () => {
