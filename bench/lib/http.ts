@@ -1,7 +1,8 @@
 /**
- * Keep-alive HTTP clients for the server benches (serve, audit, profilePredict). node:http with an
- * Agent rather than fetch: the load loops send tens of thousands of requests and fetch's per-request
- * overhead would be measured as the server's.
+ * Keep-alive HTTP clients for the server benches (serve, audit, profilePredict): deploys, probes and
+ * profilePredict's sequential requests (the serve load itself is autocannon, ./autocannon.ts).
+ * node:http with an Agent rather than fetch: profilePredict sends thousands of requests and fetch's
+ * per-request overhead would be measured as the server's.
  */
 import { type Agent, request } from 'node:http';
 
@@ -13,33 +14,19 @@ export function post(
   body: string,
   headers: Record<string, string> = {},
 ): Promise<number> {
-  return new Promise((resolve) => {
-    const r = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    r.on('error', () => resolve(0));
-    r.end(body);
-  });
+  return postJson(agent, port, path, body, headers).then(
+    (r) => r.status,
+    () => 0,
+  );
 }
 
-/** One request, answering its status and body (for checking what a server answers, not for load). */
+/** One request, answering its status and body; rejects when the connection failed. */
 export function postJson(
   agent: Agent,
   port: number,
   path: string,
   body: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const r = request(
@@ -49,7 +36,7 @@ export function postJson(
         path,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
       },
       (res) => {
         let text = '';
